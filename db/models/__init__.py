@@ -23,6 +23,7 @@ from db.models.identity import Setting
 from db.models.identity import User
 from db.models.identity import UserRole
 from db.models.instances import CaseParticipant
+from db.models.instances import EventSubscription
 from db.models.instances import Incident
 from db.models.instances import OpenTask
 from db.models.instances import PendingMessage
@@ -43,6 +44,7 @@ __all__ = [
     "Deployment",
     "DeploymentResource",
     "Document",
+    "EventSubscription",
     "Group",
     "HistoricActivity",
     "HistoricTask",

@@ -64,7 +64,7 @@ class ProcessInstance(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    definition = relationship("ProcessDefinition", lazy="joined")
+    definition = relationship("ProcessDefinition", lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -199,3 +199,26 @@ class PendingMessage(Base):
     delivered_instance_id: Mapped[str | None] = mapped_column(String(36))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+
+class EventSubscription(Base):
+    """What a case (or, for message start events, a process definition) is waiting for.
+
+    Rebuilt on every save, like the open-task projection, so correlating a message never
+    deserialises a workflow just to learn that it was not waiting.
+    """
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (Index("ix_event_subscriptions_name", "event_type", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: Mapped[str | None] = mapped_column(
+        ForeignKey("process_definitions.id", ondelete="CASCADE"), index=True
+    )
+    event_type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    activity_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
