@@ -120,15 +120,26 @@ def verify(session: Session) -> VerifyResult:
     records = 0
     streams = session.scalars(select(AuditStream).order_by(AuditStream.key)).all()
     known = {s.key for s in streams}
-    orphan = session.scalars(
-        select(AuditEvent.stream_key).where(AuditEvent.stream_key.not_in(known)).limit(1)
-    ).first() if known else session.scalars(select(AuditEvent.stream_key).limit(1)).first()
+    orphan = (
+        session.scalars(
+            select(AuditEvent.stream_key).where(AuditEvent.stream_key.not_in(known)).limit(1)
+        ).first()
+        if known
+        else session.scalars(select(AuditEvent.stream_key).limit(1)).first()
+    )
     if orphan is not None:
         first = session.scalars(
             select(AuditEvent).where(AuditEvent.stream_key == orphan).order_by(AuditEvent.seq)
         ).first()
-        return VerifyResult(False, records, len(streams), first.id, orphan, first.seq,
-                            "record belongs to no known stream")
+        return VerifyResult(
+            False,
+            records,
+            len(streams),
+            first.id,
+            orphan,
+            first.seq,
+            "record belongs to no known stream",
+        )
     for stream in streams:
         prev = GENESIS
         expected_seq = 1
@@ -136,20 +147,45 @@ def verify(session: Session) -> VerifyResult:
         for event in _events(session, stream.key):
             records += 1
             if event.seq != expected_seq:
-                return VerifyResult(False, records, len(streams), event.id, stream.key, event.seq,
-                                    f"sequence gap: expected {expected_seq}")
+                return VerifyResult(
+                    False,
+                    records,
+                    len(streams),
+                    event.id,
+                    stream.key,
+                    event.seq,
+                    f"sequence gap: expected {expected_seq}",
+                )
             if event.prev_hash != prev:
-                return VerifyResult(False, records, len(streams), event.id, stream.key, event.seq,
-                                    "does not link to the previous record")
+                return VerifyResult(
+                    False,
+                    records,
+                    len(streams),
+                    event.id,
+                    stream.key,
+                    event.seq,
+                    "does not link to the previous record",
+                )
             if record_hash(prev, event) != event.hash:
-                return VerifyResult(False, records, len(streams), event.id, stream.key, event.seq,
-                                    "content does not match its hash (edited)")
+                return VerifyResult(
+                    False,
+                    records,
+                    len(streams),
+                    event.id,
+                    stream.key,
+                    event.seq,
+                    "content does not match its hash (edited)",
+                )
             prev = event.hash
             expected_seq += 1
             last = event
         if (last.seq if last else 0) != stream.seq or prev != stream.head_hash:
             return VerifyResult(
-                False, records, len(streams), last.id if last else None, stream.key,
+                False,
+                records,
+                len(streams),
+                last.id if last else None,
+                stream.key,
                 last.seq if last else 0,
                 f"stream head says {stream.seq} records but the chain ends at "
                 f"{last.seq if last else 0} (records removed)",

@@ -53,8 +53,9 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     ).first()
 
 
-def _latest_deployment_named(session: Session, name: str | None,
-                             source: str | None) -> Deployment | None:
+def _latest_deployment_named(
+    session: Session, name: str | None, source: str | None
+) -> Deployment | None:
     stmt = select(Deployment).where(Deployment.name == name)
     if source is not None:
         stmt = stmt.where(Deployment.source == source)
@@ -93,8 +94,9 @@ def deploy(
             old = {(r.name, r.content_hash) for r in previous.resources}
             new = {(r.name, r.content_hash) for r in outcome.resources}
             if old == new:
-                return DeploymentResult(previous, list(previous.definitions), [],
-                                        outcome.warnings, duplicate=True)
+                return DeploymentResult(
+                    previous, list(previous.definitions), [], outcome.warnings, duplicate=True
+                )
 
     changed = []
     unchanged = []
@@ -111,16 +113,28 @@ def deploy(
         return DeploymentResult(deployment, [], unchanged, outcome.warnings, duplicate=True)
 
     now = clock.now()
-    deployment = Deployment(id=str(uuid.uuid4()), name=name, source=source, tenant_id=tenant_id,
-                            deployed_at=now, deployed_by=actor)
+    deployment = Deployment(
+        id=str(uuid.uuid4()),
+        name=name,
+        source=source,
+        tenant_id=tenant_id,
+        deployed_at=now,
+        deployed_by=actor,
+    )
     session.add(deployment)
     changed_resources = {p.resource_name for p, _ in changed}
     for resource in outcome.resources:
         if changed_only and resource.name not in changed_resources:
             continue
-        session.add(DeploymentResource(id=str(uuid.uuid4()), deployment_id=deployment.id,
-                                       name=resource.name, content=resource.content,
-                                       content_hash=resource.content_hash))
+        session.add(
+            DeploymentResource(
+                id=str(uuid.uuid4()),
+                deployment_id=deployment.id,
+                name=resource.name,
+                content=resource.content,
+                content_hash=resource.content_hash,
+            )
+        )
     definitions = []
     for process, latest in changed:
         version = (latest.version if latest is not None else 0) + 1
@@ -152,13 +166,20 @@ def deploy(
             )
         )
         for message in process.message_starts:
-            session.add(EventSubscription(definition_id=definition.id, event_type="message",
-                                          name=message, activity_id=None))
+            session.add(
+                EventSubscription(
+                    definition_id=definition.id,
+                    event_type="message",
+                    name=message,
+                    activity_id=None,
+                )
+            )
     try:
         session.flush()
     except IntegrityError as exc:
-        raise ConflictError("another deployment of the same process is in progress; "
-                            "try again") from exc
+        raise ConflictError(
+            "another deployment of the same process is in progress; try again"
+        ) from exc
     audit.append(
         session,
         "deploy",
@@ -175,18 +196,23 @@ def deploy(
     return DeploymentResult(deployment, definitions, unchanged, outcome.warnings)
 
 
-def delete_deployment(session: Session, deployment_id: str, *, actor: str | None,
-                      cascade: bool = False) -> None:
+def delete_deployment(
+    session: Session, deployment_id: str, *, actor: str | None, cascade: bool = False
+) -> None:
     """Delete a deployment; refused while cases run on it unless `cascade`."""
     deployment = session.get(Deployment, deployment_id)
     if deployment is None:
         raise NotFoundError(f"Deployment with id '{deployment_id}' does not exist")
     definition_ids = [d.id for d in deployment.definitions]
-    running = session.scalar(
-        select(func.count(ProcessInstance.id)).where(
-            ProcessInstance.definition_id.in_(definition_ids)
+    running = (
+        session.scalar(
+            select(func.count(ProcessInstance.id)).where(
+                ProcessInstance.definition_id.in_(definition_ids)
+            )
         )
-    ) if definition_ids else 0
+        if definition_ids
+        else 0
+    )
     if running and not cascade:
         raise ConflictError(
             f"Deletion of deployment '{deployment_id}' is not possible: {running} case(s) "
@@ -198,11 +224,20 @@ def delete_deployment(session: Session, deployment_id: str, *, actor: str | None
         ).all()
         for instance in instances:
             session.delete(instance)
-    session.execute(delete(EventSubscription).where(
-        EventSubscription.definition_id.in_(definition_ids)))
+    session.execute(
+        delete(EventSubscription).where(EventSubscription.definition_id.in_(definition_ids))
+    )
     for definition in deployment.definitions:
         session.delete(definition)
     session.delete(deployment)
-    audit.append(session, "undeploy", actor=actor,
-                 details={"deployment_id": deployment_id, "cascade": cascade,
-                          "definitions": definition_ids, "cases_deleted": running})
+    audit.append(
+        session,
+        "undeploy",
+        actor=actor,
+        details={
+            "deployment_id": deployment_id,
+            "cascade": cascade,
+            "definitions": definition_ids,
+            "cases_deleted": running,
+        },
+    )

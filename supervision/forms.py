@@ -72,8 +72,9 @@ class FormField:
             label=data.get("label") or data["id"],
             type=data.get("type") or "string",
             default=data.get("default"),
-            options=tuple(FormOption(o["id"], o.get("name") or o["id"])
-                          for o in data.get("options", [])),
+            options=tuple(
+                FormOption(o["id"], o.get("name") or o["id"]) for o in data.get("options", [])
+            ),
             constraints=tuple((v["name"], v.get("config")) for v in data.get("validation", [])),
             properties=tuple((data.get("properties") or {}).items()),
         )
@@ -182,8 +183,11 @@ def _convert(f: FormField, value: Any, lookups: Lookups) -> Any:
             raise _Invalid("not_date") from None
     if t == "datetime":
         try:
-            moment = value if isinstance(value, datetime) else datetime.fromisoformat(
-                str(value).strip().replace("Z", "+00:00"))
+            moment = (
+                value
+                if isinstance(value, datetime)
+                else datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            )
         except ValueError:
             raise _Invalid("not_datetime") from None
         return moment.isoformat()
@@ -203,8 +207,11 @@ def _convert(f: FormField, value: Any, lookups: Lookups) -> Any:
             raise _Invalid("unknown_user")
         return text
     if t == "users":
-        items = value if isinstance(value, list | tuple) else [
-            v for v in re.split(r"[,，\s]+", str(value)) if v]
+        items = (
+            value
+            if isinstance(value, list | tuple)
+            else [v for v in re.split(r"[,，\s]+", str(value)) if v]
+        )
         names = [str(v).strip() for v in items if str(v).strip()]
         for name in names:
             if not lookups.user_exists(name):
@@ -253,7 +260,7 @@ def validate(
     """Convert and check `submitted` against `form`; raise FormInvalidError with every error.
 
     - Readonly fields keep their current value whatever is sent.
-    - Boolean fields absent from an HTML post mean False (an unticked checkbox sends nothing).
+    - A field that is not sent keeps its current value; a required one must then have one.
     - Values for names the form does not define are refused unless `allow_extra` (the REST
       API, like Camunda's, may set other variables).
     """
@@ -269,10 +276,11 @@ def validate(
             continue
         present = f.id in submitted
         value = submitted.get(f.id)
-        if f.type == "boolean" and not present and not partial:
-            value = False
-            present = True
-        if not present and partial:
+        if not present:
+            # A field not sent is left as it is (Camunda sets only submitted variables);
+            # the web form sends every field, with unticked checkboxes as "false".
+            if f.required and not partial and _is_blank(current.get(f.id)):
+                errors[f.id] = message("required", lang)
             continue
         if _is_blank(value):
             if f.required:

@@ -29,9 +29,13 @@ class SettingSpec:
 
 SETTINGS: dict[str, SettingSpec] = {
     # Flow 1 (domain.md §2.1.1)
-    "hotline_due_workdays_complaint": SettingSpec(15, "12345 投诉举报办结时限（工作日）", "[SRC:S5]"),
+    "hotline_due_workdays_complaint": SettingSpec(
+        15, "12345 投诉举报办结时限（工作日）", "[SRC:S5]"
+    ),
     "hotline_due_workdays_consult": SettingSpec(3, "12345 咨询办结时限（工作日）", "[SRC:S5]"),
-    "hotline_due_workdays_help": SettingSpec(7, "12345 求助/意见建议办结时限（工作日）", "[SRC:S5]"),
+    "hotline_due_workdays_help": SettingSpec(
+        7, "12345 求助/意见建议办结时限（工作日）", "[SRC:S5]"
+    ),
     "sign_for_workdays": SettingSpec(1, "签收工单时限（工作日）"),
     "return_request_workdays": SettingSpec(2, "申请退单时限（工作日）", "[CUST:S16]"),
     "screening_workdays_hotline": SettingSpec(3, "受理审查时限：12345工单（工作日）"),

@@ -100,9 +100,7 @@ class Observation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     filed_by: Mapped[str] = mapped_column(String(64), index=True)
     about_instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"))
-    instance_id: Mapped[str | None] = mapped_column(
-        ForeignKey("process_instances.id"), index=True
-    )
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
     agency_code: Mapped[str | None] = mapped_column(String(64))
     observed_at: Mapped[datetime | None] = mapped_column()
     location: Mapped[str | None] = mapped_column(String(300))

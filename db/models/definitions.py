@@ -17,7 +17,6 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from db.base import Base
-from db.base import JsonType
 from db.base import utcnow
 
 

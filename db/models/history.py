@@ -49,12 +49,12 @@ class HistoricActivity(Base):
     """One executed BPMN flow node of a case (start, end, cancel): drives the diagram colours."""
 
     __tablename__ = "historic_activities"
-    __table_args__ = (Index("ix_historic_activities_instance_started", "instance_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_historic_activities_instance_started", "instance_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[str] = mapped_column(
-        ForeignKey("process_instances.id", ondelete="CASCADE")
-    )
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(String(36), unique=True)
     process_key: Mapped[str] = mapped_column(String(100))
     activity_id: Mapped[str] = mapped_column(String(100))

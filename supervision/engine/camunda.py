@@ -16,6 +16,7 @@ import re
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser as SpiffReceiveTaskParser
 from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser as SpiffSendTaskParser
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -56,7 +57,8 @@ from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-_C = "{%s}" % CAMUNDA_NS
+_C = f"{{{CAMUNDA_NS}}}"
+_B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 ASSIGNMENT_ATTRIBUTES = (
     "assignee",
     "candidateUsers",
@@ -75,7 +77,9 @@ def camunda_attributes(node) -> dict[str, str]:
 def form_fields_to_dicts(parser, node) -> list[dict]:
     """camunda:formData/formField as plain dicts (used for start forms)."""
     fields = []
-    for xml_field in parser._xpath(node, "./bpmn:extensionElements/camunda:formData/camunda:formField"):
+    for xml_field in parser._xpath(
+        node, "./bpmn:extensionElements/camunda:formData/camunda:formField"
+    ):
         field = {
             "id": xml_field.get("id"),
             "label": xml_field.get("label"),
@@ -114,7 +118,9 @@ class _Translating:
         try:
             return convert(text, self._functions)
         except (juel.JuelError, ValueError) as exc:
-            raise ValidationException(f"{what}: {exc}", node=self.node, file_name=self.filename)
+            raise ValidationException(
+                f"{what}: {exc}", node=self.node, file_name=self.filename
+            ) from exc
 
     def _parse_io(self) -> dict:
         io: dict = {"inputs": {}, "outputs": {}}
@@ -280,7 +286,9 @@ class _HandlerParsing(_Translating):
         )
 
     def _handler_call(self, text: str) -> tuple[str, str | None]:
-        """'${notify}' -> ('notify', None); '${notify(a, "x")}' -> ('notify', 'handler_args(a, "x")').
+        """Read the handler name and argument expressions of a service task.
+
+        '${notify}' -> ('notify', None); '${notify(a, "x")}' -> ('notify', 'handler_args(a, "x")').
 
         Arguments are translated like any expression and evaluated by the engine with
         `handler_args` collecting them into a tuple.
@@ -327,9 +335,11 @@ class _TimerParsing(_Translating):
 
     def parse_message_event(self, message_event):
         base = CamundaEventDefinitionParser.parse_message_event(self, message_event)
-        expression = self._translate("value", base.expression, "camunda:expression") if (
-            base.expression
-        ) else None
+        expression = (
+            self._translate("value", base.expression, "camunda:expression")
+            if (base.expression)
+            else None
+        )
         return MessageEventDefinition(
             base.name,
             base.correlation_properties,
@@ -421,7 +431,10 @@ class CallActivityParser(_Translating, CamundaTaskParser):
                 )
             elif node.get("source") is not None:
                 result.append(
-                    {"source": node.get("source"), "target": node.get("target") or node.get("source")}
+                    {
+                        "source": node.get("source"),
+                        "target": node.get("target") or node.get("source"),
+                    }
                 )
         return result
 
@@ -433,14 +446,28 @@ class SubProcessParser(_Translating, CamundaTaskParser):
     def create_task(self):
         subworkflow_spec = SubprocessParser.get_subprocess_spec(self)
         cls = EventSubprocess if self.node.get("triggeredByEvent") == "true" else EmbeddedSubprocess
-        return cls(self.spec, self.bpmn_id, subworkflow_spec=subworkflow_spec, **self.bpmn_attributes)
+        return cls(
+            self.spec, self.bpmn_id, subworkflow_spec=subworkflow_spec, **self.bpmn_attributes
+        )
 
     def parse_extensions(self, node=None):
         return self._common_extensions()
 
 
+class SupervisionProcessParser(ProcessParser):
+    def _index_process_nodes(self):
+        super()._index_process_nodes()
+        # Camunda form fields and enum values carry ids too (an enum value 'approve' beside a
+        # task 'approve' is common); flow nodes must win, or Spiff wires the flow to the form.
+        for node in self.xpath(".//*[@id]"):
+            if node.tag.startswith(_B):
+                self.nodes_by_id[node.get("id")] = node
+
+
 class SupervisionParser(CamundaParser):
     """CamundaParser that reads everything Camunda Modeler writes (see module docstring)."""
+
+    PROCESS_PARSER_CLASS = SupervisionProcessParser
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,

@@ -124,7 +124,7 @@ def _schema_problems(name: str, tree) -> list[Problem]:
         ".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression",
         namespaces=lint.NS,
     ):
-        expr.tag = "{%s}messagePath" % BPMN_NS
+        expr.tag = f"{{{BPMN_NS}}}messagePath"
     if schema.validate(tree):
         return []
     problems = []
@@ -150,14 +150,19 @@ def _kind(name: str, tree) -> str:
     return "other"
 
 
-def _problem_from_validation(exc: ValidationException, resource: str,
-                             lines: dict[str, int]) -> Problem:
+def _problem_from_validation(
+    exc: ValidationException, resource: str, lines: dict[str, int]
+) -> Problem:
     element_id = getattr(exc, "id", None) or None
     line = getattr(exc, "line_number", None) or (lines.get(element_id) if element_id else None)
     message = str(exc).rstrip(". ")
-    return Problem(message, resource=getattr(exc, "file_name", None) or resource,
-                   element_id=element_id, line=line if isinstance(line, int) else None,
-                   element_ids=[element_id] if element_id else [])
+    return Problem(
+        message,
+        resource=getattr(exc, "file_name", None) or resource,
+        element_id=element_id,
+        line=line if isinstance(line, int) else None,
+        element_ids=[element_id] if element_id else [],
+    )
 
 
 def split_subprocesses(spec, all_subs: dict) -> tuple[dict, list[str]]:
@@ -259,26 +264,42 @@ def parse_resources(
                 problems.append(_problem_from_validation(exc, name, line_index[name]))
                 continue
             except Exception as exc:  # Spiff raises plain errors for some malformed models
-                problems.append(Problem(f"cannot parse process {key}: {exc}", resource=name,
-                                        element_id=key, line=process.sourceline))
+                problems.append(
+                    Problem(
+                        f"cannot parse process {key}: {exc}",
+                        resource=name,
+                        element_id=key,
+                        line=process.sourceline,
+                    )
+                )
                 continue
             for called_key in called:
                 if called_key not in deployed_here and not known_process(called_key):
-                    call = root.xpath(f".//bpmn:callActivity[@calledElement='{called_key}']",
-                                      namespaces=lint.NS)
+                    call = root.xpath(
+                        f".//bpmn:callActivity[@calledElement='{called_key}']", namespaces=lint.NS
+                    )
                     node = call[0] if call else process
-                    problems.append(Problem(
-                        f"the called process '{called_key}' is not deployed and not in this "
-                        "deployment",
-                        resource=name, element_id=node.get("id"), line=node.sourceline,
-                        element_ids=[node.get("id")],
-                    ))
+                    problems.append(
+                        Problem(
+                            f"the called process '{called_key}' is not deployed and not in this "
+                            "deployment",
+                            resource=name,
+                            element_id=node.get("id"),
+                            line=node.sourceline,
+                            element_ids=[node.get("id")],
+                        )
+                    )
             try:
                 spec_json = serializer.dump_spec_bundle(spec, embedded)
             except Exception as exc:
-                problems.append(Problem(f"process {key} uses an element that cannot be stored: "
-                                        f"{exc}", resource=name, element_id=key,
-                                        line=process.sourceline))
+                problems.append(
+                    Problem(
+                        f"process {key} uses an element that cannot be stored: {exc}",
+                        resource=name,
+                        element_id=key,
+                        line=process.sourceline,
+                    )
+                )
                 continue
             starts = process.xpath("./bpmn:startEvent", namespaces=lint.NS)
             start_form = None
@@ -294,24 +315,27 @@ def parse_resources(
                     if msg and msg[0].get("name"):
                         message_starts.append(msg[0].get("name"))
             timer_starts = [
-                s.get("id") for s in starts
+                s.get("id")
+                for s in starts
                 if s.xpath("./bpmn:timerEventDefinition", namespaces=lint.NS)
             ]
             documentation = process.xpath("./bpmn:documentation", namespaces=lint.NS)
-            processes.append(ParsedProcess(
-                key=key,
-                name=process.get("name"),
-                resource_name=name,
-                xml=by_resource[name].content.decode("utf-8", errors="replace"),
-                content_hash=by_resource[name].content_hash,
-                spec_json=spec_json,
-                called_keys=called,
-                start_form=start_form,
-                documentation=documentation[0].text if documentation else None,
-                version_tag=process.get("{%s}versionTag" % lint.CAMUNDA_NS),
-                message_starts=message_starts,
-                timer_starts=timer_starts,
-            ))
+            processes.append(
+                ParsedProcess(
+                    key=key,
+                    name=process.get("name"),
+                    resource_name=name,
+                    xml=by_resource[name].content.decode("utf-8", errors="replace"),
+                    content_hash=by_resource[name].content_hash,
+                    spec_json=spec_json,
+                    called_keys=called,
+                    start_form=start_form,
+                    documentation=documentation[0].text if documentation else None,
+                    version_tag=process.get(f"{{{lint.CAMUNDA_NS}}}versionTag"),
+                    message_starts=message_starts,
+                    timer_starts=timer_starts,
+                )
+            )
     if any(p.severity == "error" for p in problems):
         return ParseOutcome(parsed_resources, [], lint.unique(problems))
     return ParseOutcome(parsed_resources, processes, lint.unique(problems))

@@ -25,22 +25,49 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "camunda": CAMUNDA_NS}
-_B = "{%s}" % BPMN_NS
-_C = "{%s}" % CAMUNDA_NS
+_B = f"{{{BPMN_NS}}}"
+_C = f"{{{CAMUNDA_NS}}}"
 
 FORM_FIELD_TYPES = frozenset(
-    {"string", "textarea", "long", "double", "boolean", "date", "datetime", "enum",
-     "group", "user", "users"}
+    {
+        "string",
+        "textarea",
+        "long",
+        "double",
+        "boolean",
+        "date",
+        "datetime",
+        "enum",
+        "group",
+        "user",
+        "users",
+    }
 )
-CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly",
-                         "pattern"})
+CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly", "pattern"})
 NUMERIC_CONSTRAINTS = frozenset({"minlength", "maxlength", "min", "max"})
 FLOW_NODES = (
-    "task", "userTask", "serviceTask", "scriptTask", "sendTask", "receiveTask", "manualTask",
-    "businessRuleTask", "callActivity", "subProcess", "startEvent", "endEvent",
-    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
-    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
-    "adHocSubProcess", "transaction",
+    "task",
+    "userTask",
+    "serviceTask",
+    "scriptTask",
+    "sendTask",
+    "receiveTask",
+    "manualTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "complexGateway",
+    "adHocSubProcess",
+    "transaction",
 )
 RESERVED_VARIABLES = (
     frozenset({"typename", "handler_args", "result"})
@@ -138,7 +165,7 @@ class Linter:
                 if isinstance(node.tag, str) and node.tag.startswith(_C):
                     self.check_camunda_element(node)
                 continue
-            local = node.tag[len(_B):]
+            local = node.tag[len(_B) :]
             method = getattr(self, f"on_{local}", None)
             if method is not None:
                 method(node)
@@ -156,18 +183,23 @@ class Linter:
         self.error(node, "compensation is not supported")
 
     def on_linkEventDefinition(self, node) -> None:
-        self.error(node, "link events are not supported (a link throw would silently end the path);"
-                         " draw the sequence flow instead")
+        self.error(
+            node,
+            "link events are not supported (a link throw would silently end the path);"
+            " draw the sequence flow instead",
+        )
 
     def on_conditionalEventDefinition(self, node) -> None:
         self.error(node, "conditional events are not supported; use a gateway or a timer")
 
     def check_camunda_element(self, node) -> None:
-        local = node.tag[len(_C):]
+        local = node.tag[len(_C) :]
         if local in ("taskListener", "executionListener"):
             self.error(node, f"camunda:{local} is not supported; use a service task with a handler")
         elif local == "connector":
-            self.error(node, "camunda:connector is not supported; use a service task with a handler")
+            self.error(
+                node, "camunda:connector is not supported; use a service task with a handler"
+            )
 
     def on_subProcess(self, node) -> None:
         if node.get("triggeredByEvent") == "true":
@@ -175,9 +207,9 @@ class Linter:
                 if start.get("isInterrupting", "true") != "false":
                     self.error(
                         start,
-                        "interrupting event subprocesses are not supported (they would run beside "
-                        "the main flow without cancelling it); make the start event non-interrupting"
-                        " or use an interrupting boundary event",
+                        "interrupting event subprocesses are not supported (they would run "
+                        "beside the main flow without cancelling it); make the start event "
+                        "non-interrupting or use an interrupting boundary event",
                     )
 
     def on_task(self, node) -> None:
@@ -204,15 +236,20 @@ class Linter:
     def on_scriptTask(self, node) -> None:
         fmt = (node.get("scriptFormat") or "").strip().lower()
         if fmt not in ("", "python", "python3", "py"):
-            self.error(node, f"scriptFormat '{node.get('scriptFormat')}' is not supported: "
-                             "scripts are Python")
+            self.error(
+                node,
+                f"scriptFormat '{node.get('scriptFormat')}' is not supported: scripts are Python",
+            )
             return
         if node.get(f"{_C}resource"):
             self.error(node, "camunda:resource scripts are not supported: write the script inline")
             return
         if node.get(f"{_C}resultVariable"):
-            self.error(node, "camunda:resultVariable on a script task is not supported: assign the "
-                             "variable in the script")
+            self.error(
+                node,
+                "camunda:resultVariable on a script task is not supported: assign the "
+                "variable in the script",
+            )
         script = self.xpath(node, "./bpmn:script")
         text = script[0].text if script else None
         if not text or not text.strip():
@@ -226,7 +263,7 @@ class Linter:
         self.check_handler(node)
 
     def on_sendTask(self, node) -> None:
-        attrs = {k[len(_C):] for k in node.attrib if k.startswith(_C)}
+        attrs = {k[len(_C) :] for k in node.attrib if k.startswith(_C)}
         if attrs & {"delegateExpression", "expression", "class", "type"}:
             self.check_handler(node)
 
@@ -244,11 +281,17 @@ class Linter:
         else:
             text = get("delegateExpression") or get("expression") or get("class")
             if not text:
-                self.error(node, "a service task needs camunda:delegateExpression, "
-                                 "camunda:expression, camunda:class or an external topic")
+                self.error(
+                    node,
+                    "a service task needs camunda:delegateExpression, "
+                    "camunda:expression, camunda:class or an external topic",
+                )
                 return
-            match = re.fullmatch(r"\s*(?:[$#]\{\s*)?([A-Za-z][A-Za-z0-9_.]*)\s*(\((.*)\))?\s*\}?\s*",
-                                 text, flags=re.S)
+            match = re.fullmatch(
+                r"\s*(?:[$#]\{\s*)?([A-Za-z][A-Za-z0-9_.]*)\s*(\((.*)\))?\s*\}?\s*",
+                text,
+                flags=re.S,
+            )
             if not match:
                 self.error(node, f"cannot read a handler name from {text!r}")
                 return
@@ -278,16 +321,23 @@ class Linter:
     def on_callActivity(self, node) -> None:
         binding = node.get(f"{_C}calledElementBinding")
         if binding not in (None, "", "latest"):
-            self.error(node, f"calledElementBinding '{binding}' is not supported: the latest "
-                             "version deployed when the case starts is called")
+            self.error(
+                node,
+                f"calledElementBinding '{binding}' is not supported: the latest "
+                "version deployed when the case starts is called",
+            )
         if not node.get("calledElement"):
             self.error(node, "the call activity names no called process (calledElement)")
         mappings = self.xpath(node, "./bpmn:extensionElements/camunda:in")
         if not [m for m in mappings if m.get("businessKey") is None]:
-            self.warning(node, "the call activity passes no variables to the called process "
-                               '(add camunda:in variables="all" or source/target mappings)')
-        for m in self.xpath(node, "./bpmn:extensionElements/camunda:in"
-                                  " | ./bpmn:extensionElements/camunda:out"):
+            self.warning(
+                node,
+                "the call activity passes no variables to the called process "
+                '(add camunda:in variables="all" or source/target mappings)',
+            )
+        for m in self.xpath(
+            node, "./bpmn:extensionElements/camunda:in | ./bpmn:extensionElements/camunda:out"
+        ):
             if m.get("sourceExpression") is not None:
                 self.check_translation(m, "value", m.get("sourceExpression"), "sourceExpression")
             if m.get("variables") not in (None, "all"):
@@ -302,8 +352,10 @@ class Linter:
                 expressions.variable_name(collection)
             except ValueError as exc:
                 self.error(node, str(exc))
-        for child, what in (("loopCardinality", "loopCardinality"),
-                            ("completionCondition", "completionCondition")):
+        for child, what in (
+            ("loopCardinality", "loopCardinality"),
+            ("completionCondition", "completionCondition"),
+        ):
             for item in self.xpath(node, f"./bpmn:{child}"):
                 self.check_translation(item, "expression", item.text, what)
 
@@ -327,7 +379,7 @@ class Linter:
             if not text:
                 self.error(part, "empty timer value")
                 continue
-            local = part.tag[len(_B):]
+            local = part.tag[len(_B) :]
             python = self.check_translation(part, "timer", text, local)
             if python is None:
                 continue
@@ -335,8 +387,11 @@ class Linter:
                 if re.fullmatch(r"[0-9PTRWYMDHS/:+\-.Z]+", text):
                     self.error(part, f"{local} {text!r} is not a valid ISO-8601 value")
             elif local == "timeDuration" and re.fullmatch(r"P\d+D", text):
-                self.warning(part, f"{text} counts calendar days; for working days write "
-                                   f"${{workdays({text[1:-1]})}}")
+                self.warning(
+                    part,
+                    f"{text} counts calendar days; for working days write "
+                    f"${{workdays({text[1:-1]})}}",
+                )
 
     def on_messageEventDefinition(self, node) -> None:
         expr = node.get(f"{_C}expression")
@@ -352,8 +407,14 @@ class Linter:
 
     # -- user tasks and forms ------------------------------------------------
     def on_userTask(self, node) -> None:
-        for attr in ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate",
-                     "priority"):
+        for attr in (
+            "assignee",
+            "candidateUsers",
+            "candidateGroups",
+            "dueDate",
+            "followUpDate",
+            "priority",
+        ):
             value = node.get(f"{_C}{attr}")
             if value not in (None, ""):
                 self.check_translation(node, "value", value, f"camunda:{attr}")
@@ -363,11 +424,16 @@ class Linter:
         for attr in ("formKey", "formRef"):
             value = node.get(f"{_C}{attr}")
             if value and not self.xpath(node, "./bpmn:extensionElements/camunda:formData"):
-                self.error(node, f"camunda:{attr}='{value}' is not supported: define the form "
-                                 "with camunda:formData (generated form)")
+                self.error(
+                    node,
+                    f"camunda:{attr}='{value}' is not supported: define the form "
+                    "with camunda:formData (generated form)",
+                )
             elif value:
-                self.warning(node, f"camunda:{attr} is ignored; the generated form from "
-                                   "camunda:formData is shown")
+                self.warning(
+                    node,
+                    f"camunda:{attr} is ignored; the generated form from camunda:formData is shown",
+                )
         self.check_form(node)
         self.check_inputOutput_params(node)
 
@@ -375,13 +441,22 @@ class Linter:
         attrs = {a: node.get(f"{_C}{a}") for a in ("assignee", "candidateUsers", "candidateGroups")}
         if not any(attrs.values()):
             if lane_name is None:
-                self.error(node, "the user task has no camunda:candidateGroups, candidateUsers or "
-                                 "assignee, and is in no lane: nobody would see it")
+                self.error(
+                    node,
+                    "the user task has no camunda:candidateGroups, candidateUsers or "
+                    "assignee, and is in no lane: nobody would see it",
+                )
                 return
-            if self.ctx.known_groups is not None and lane_name not in self.ctx.known_groups \
-                    and lane_name not in self.ctx.known_group_names:
-                self.error(node, f"the user task has no candidate group and its lane "
-                                 f"'{lane_name}' names no known group")
+            if (
+                self.ctx.known_groups is not None
+                and lane_name not in self.ctx.known_groups
+                and lane_name not in self.ctx.known_group_names
+            ):
+                self.error(
+                    node,
+                    f"the user task has no candidate group and its lane "
+                    f"'{lane_name}' names no known group",
+                )
             return
         groups = attrs["candidateGroups"]
         if groups and self.ctx.known_groups is not None and not juel.is_juel(groups):
@@ -391,11 +466,16 @@ class Linter:
 
     def check_form(self, node) -> None:
         seen: set[str] = set()
-        for field in self.xpath(node, "./bpmn:extensionElements/camunda:formData/camunda:formField"):
+        for field in self.xpath(
+            node, "./bpmn:extensionElements/camunda:formData/camunda:formField"
+        ):
             fid = field.get("id") or ""
             if not _IDENTIFIER.match(fid) or keyword.iskeyword(fid):
-                self.error(field, f"form field id {fid!r} must be a name of letters, digits and _ "
-                                  "starting with a letter")
+                self.error(
+                    field,
+                    f"form field id {fid!r} must be a name of letters, digits and _ "
+                    "starting with a letter",
+                )
             elif fid in RESERVED_VARIABLES:
                 self.error(field, f"form field id '{fid}' is reserved (a function or engine name)")
             if fid in seen:
@@ -403,8 +483,11 @@ class Linter:
             seen.add(fid)
             ftype = field.get("type") or "string"
             if ftype not in FORM_FIELD_TYPES:
-                self.error(field, f"form field '{fid}' has unsupported type '{ftype}' "
-                                  f"(supported: {', '.join(sorted(FORM_FIELD_TYPES))})")
+                self.error(
+                    field,
+                    f"form field '{fid}' has unsupported type '{ftype}' "
+                    f"(supported: {', '.join(sorted(FORM_FIELD_TYPES))})",
+                )
             values = self.xpath(field, "./camunda:value")
             if ftype == "enum" and not values:
                 self.error(field, f"enum field '{fid}' has no values")
@@ -413,14 +496,19 @@ class Linter:
                 name = constraint.get("name")
                 config = constraint.get("config")
                 if name not in CONSTRAINTS:
-                    self.error(constraint, f"unsupported constraint '{name}' on field '{fid}' "
-                                           f"(supported: {', '.join(sorted(CONSTRAINTS))})")
+                    self.error(
+                        constraint,
+                        f"unsupported constraint '{name}' on field '{fid}' "
+                        f"(supported: {', '.join(sorted(CONSTRAINTS))})",
+                    )
                 elif name in NUMERIC_CONSTRAINTS:
                     try:
                         float(config)
                     except (TypeError, ValueError):
-                        self.error(constraint, f"constraint {name} of field '{fid}' needs a number,"
-                                               f" got {config!r}")
+                        self.error(
+                            constraint,
+                            f"constraint {name} of field '{fid}' needs a number, got {config!r}",
+                        )
                 elif name == "pattern":
                     try:
                         re.compile(config or "")
@@ -429,8 +517,9 @@ class Linter:
             default = field.get("defaultValue")
             if default not in (None, "") and not juel.is_juel(default):
                 if ftype == "enum" and default not in option_ids:
-                    self.error(field, f"default '{default}' of field '{fid}' is not one of its "
-                                      "values")
+                    self.error(
+                        field, f"default '{default}' of field '{fid}' is not one of its values"
+                    )
                 elif ftype in ("long",) and not re.fullmatch(r"-?\d+", default.strip()):
                     self.error(field, f"default '{default}' of field '{fid}' is not a whole number")
                 elif ftype == "boolean" and default.strip().lower() not in ("true", "false"):
@@ -443,17 +532,22 @@ class Linter:
         shapes = {s.get("bpmnElement") for s in self.xpath(self.root, ".//bpmndi:BPMNShape")}
         edges = {e.get("bpmnElement") for e in self.xpath(self.root, ".//bpmndi:BPMNEdge")}
         if not shapes and not edges:
-            self.warning(self.root, "the file has no diagram layout (BPMNDI): the case page cannot "
-                                    "draw it")
+            self.warning(
+                self.root, "the file has no diagram layout (BPMNDI): the case page cannot draw it"
+            )
             return
         for process in self.xpath(self.root, "./bpmn:process"):
             for local in FLOW_NODES:
                 for node in self.xpath(process, f".//bpmn:{local}"):
                     if node.get("id") not in shapes:
-                        self.warning(node, f"{local} '{node.get('id')}' has no shape in the diagram")
+                        self.warning(
+                            node, f"{local} '{node.get('id')}' has no shape in the diagram"
+                        )
             for flow in self.xpath(process, ".//bpmn:sequenceFlow"):
                 if flow.get("id") not in edges:
-                    self.warning(flow, f"sequence flow '{flow.get('id')}' has no edge in the diagram")
+                    self.warning(
+                        flow, f"sequence flow '{flow.get('id')}' has no edge in the diagram"
+                    )
 
     # -- helpers --------------------------------------------------------------
     def _lane_of(self, process) -> dict[str, str]:
@@ -472,8 +566,11 @@ def lint_tree(tree, ctx: LintContext) -> list[Problem]:
 def element_lines(tree) -> dict[str, int]:
     """id -> source line, so problems found on specs can point into the file."""
     root = tree.getroot() if hasattr(tree, "getroot") else tree
-    return {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str)
-            and el.get("id")}
+    return {
+        el.get("id"): el.sourceline
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.get("id")
+    }
 
 
 def unique(problems: Iterable[Problem]) -> list[Problem]:

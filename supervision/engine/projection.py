@@ -210,40 +210,49 @@ def _lane_group(session: Session, lane: str | None, cache: dict[str, str | None]
 
 
 def ready_user_tasks(wf) -> list:
-    return [t for t in wf.get_tasks(state=TaskState.READY, manual=True)
-            if isinstance(t.task_spec, UserTask)]
+    return [
+        t
+        for t in wf.get_tasks(state=TaskState.READY, manual=True)
+        if isinstance(t.task_spec, UserTask)
+    ]
 
 
 def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
     session, instance = op.session, op.instance
     ready = {str(t.id): t for t in ready_user_tasks(wf)}
-    existing = {
-        row.id: row
-        for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
-    } if not op.new_instance else {}
+    existing = (
+        {
+            row.id: row
+            for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
+        }
+        if not op.new_instance
+        else {}
+    )
     # Tasks that left the ready state: history, then drop the row (candidates cascade).
     for task_id, row in existing.items():
         if task_id in ready:
             continue
         completed = op.completed.get(task_id)
-        session.add(HistoricTask(
-            id=row.id,
-            instance_id=instance.id,
-            definition_id=row.definition_id,
-            definition_key=row.definition_key,
-            task_spec_id=row.task_spec_id,
-            name=row.name,
-            assignee=row.assignee,
-            completed_by=op.actor if completed is not None else None,
-            candidate_groups=list(row.candidate_groups or []),
-            created_at=row.created_at,
-            ended_at=op.now,
-            due_at=row.due_at,
-            outcome="completed" if completed is not None else "cancelled",
-            variables=_json_safe(completed or {}),
-            case_no=instance.case_no,
-            case_title=instance.title,
-        ))
+        session.add(
+            HistoricTask(
+                id=row.id,
+                instance_id=instance.id,
+                definition_id=row.definition_id,
+                definition_key=row.definition_key,
+                task_spec_id=row.task_spec_id,
+                name=row.name,
+                assignee=row.assignee,
+                completed_by=op.actor if completed is not None else None,
+                candidate_groups=list(row.candidate_groups or []),
+                created_at=row.created_at,
+                ended_at=op.now,
+                due_at=row.due_at,
+                outcome="completed" if completed is not None else "cancelled",
+                variables=_json_safe(completed or {}),
+                case_no=instance.case_no,
+                case_title=instance.title,
+            )
+        )
         session.delete(row)
     lane_cache: dict[str, str | None] = {}
     participants = _existing_participants(session, instance) if not op.new_instance else set()
@@ -260,13 +269,25 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
         try:
             assignment = _resolve_assignment(engine, task, op.now)
         except Exception as exc:
-            record_incident(session, instance, task_id=task_id,
-                            activity_id=task.task_spec.bpmn_id,
-                            activity_name=task.task_spec.bpmn_name,
-                            message=f"cannot work out who this task goes to: {exc}",
-                            details=None, now=op.now, incident_type="assignment")
-            assignment = {"assignee": None, "candidate_users": [], "candidate_groups": [],
-                          "due_at": None, "follow_up_at": None, "priority": 50}
+            record_incident(
+                session,
+                instance,
+                task_id=task_id,
+                activity_id=task.task_spec.bpmn_id,
+                activity_name=task.task_spec.bpmn_name,
+                message=f"cannot work out who this task goes to: {exc}",
+                details=None,
+                now=op.now,
+                incident_type="assignment",
+            )
+            assignment = {
+                "assignee": None,
+                "candidate_users": [],
+                "candidate_groups": [],
+                "due_at": None,
+                "follow_up_at": None,
+                "priority": 50,
+            }
         groups = assignment["candidate_groups"]
         if not groups and not assignment["candidate_users"] and not assignment["assignee"]:
             lane_group = _lane_group(session, task.task_spec.lane, lane_cache)
@@ -274,12 +295,18 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
                 groups = [lane_group]
         unknown = _unknown_groups(session, groups)
         if unknown:
-            record_incident(session, instance, task_id=task_id,
-                            activity_id=task.task_spec.bpmn_id,
-                            activity_name=task.task_spec.bpmn_name,
-                            message=f"candidate group(s) {', '.join(unknown)} do not exist; "
-                                    "an administrator must assign the task",
-                            details=None, now=op.now, incident_type="assignment")
+            record_incident(
+                session,
+                instance,
+                task_id=task_id,
+                activity_id=task.task_spec.bpmn_id,
+                activity_name=task.task_spec.bpmn_name,
+                message=f"candidate group(s) {', '.join(unknown)} do not exist; "
+                "an administrator must assign the task",
+                details=None,
+                now=op.now,
+                incident_type="assignment",
+            )
         form = getattr(task.task_spec, "form", None)
         row = OpenTask(
             id=task_id,
@@ -312,8 +339,9 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
         op.result.created_task_ids.append(task_id)
         for group in groups:
             _participate(session, instance, participants, group_code=group, reason="candidate")
-        for user in assignment["candidate_users"] + ([assignment["assignee"]]
-                                                     if assignment["assignee"] else []):
+        for user in assignment["candidate_users"] + (
+            [assignment["assignee"]] if assignment["assignee"] else []
+        ):
             _participate(session, instance, participants, username=user, reason="candidate")
 
 
@@ -326,21 +354,31 @@ def _unknown_groups(session: Session, groups: list[str]) -> list[str]:
 
 def _existing_participants(session: Session, instance: ProcessInstance) -> set[tuple]:
     rows = session.execute(
-        select(CaseParticipant.group_code, CaseParticipant.username, CaseParticipant.reason)
-        .where(CaseParticipant.instance_id == instance.id)
+        select(CaseParticipant.group_code, CaseParticipant.username, CaseParticipant.reason).where(
+            CaseParticipant.instance_id == instance.id
+        )
     ).all()
     return {tuple(r) for r in rows}
 
 
-def _participate(session: Session, instance: ProcessInstance, seen: set[tuple], *,
-                 group_code: str | None = None, username: str | None = None,
-                 reason: str) -> None:
+def _participate(
+    session: Session,
+    instance: ProcessInstance,
+    seen: set[tuple],
+    *,
+    group_code: str | None = None,
+    username: str | None = None,
+    reason: str,
+) -> None:
     key = (group_code, username, reason)
     if key in seen:
         return
     seen.add(key)
-    session.add(CaseParticipant(instance_id=instance.id, group_code=group_code,
-                                username=username, reason=reason))
+    session.add(
+        CaseParticipant(
+            instance_id=instance.id, group_code=group_code, username=username, reason=reason
+        )
+    )
 
 
 # ---------------------------------------------------------------- subscriptions and messages
@@ -371,9 +409,13 @@ def _waiting_messages(wf) -> list[tuple[str, str | None]]:
 
 def sync_subscriptions(session: Session, instance: ProcessInstance, wf) -> set[str]:
     wanted = set(_waiting_messages(wf))
-    rows = session.scalars(
-        select(EventSubscription).where(EventSubscription.instance_id == instance.id)
-    ).all() if instance.version else []
+    rows = (
+        session.scalars(
+            select(EventSubscription).where(EventSubscription.instance_id == instance.id)
+        ).all()
+        if instance.version
+        else []
+    )
     have = {(r.name, r.activity_id): r for r in rows}
     for key, row in have.items():
         if key not in wanted:
@@ -381,8 +423,11 @@ def sync_subscriptions(session: Session, instance: ProcessInstance, wf) -> set[s
     added = set()
     for name, activity in wanted:
         if (name, activity) not in have:
-            session.add(EventSubscription(instance_id=instance.id, event_type="message",
-                                          name=name, activity_id=activity))
+            session.add(
+                EventSubscription(
+                    instance_id=instance.id, event_type="message", name=name, activity_id=activity
+                )
+            )
             added.add(name)
     return {name for name, _ in wanted}
 
@@ -411,10 +456,19 @@ def deliver_pending(engine: WorkflowEngine, op: Operation, wf, names: set[str]) 
             message.active = False
             message.delivered_at = op.now
             message.delivered_instance_id = instance.id
-            audit.append(session, "message", actor=message.sender, instance_id=instance.id,
-                         details={"name": message.name, "variables": message.variables,
-                                  "early": True, "received_at": message.received_at},
-                         at=op.now)
+            audit.append(
+                session,
+                "message",
+                actor=message.sender,
+                instance_id=instance.id,
+                details={
+                    "name": message.name,
+                    "variables": message.variables,
+                    "early": True,
+                    "received_at": message.received_at,
+                },
+                at=op.now,
+            )
             delivered = True
     return delivered
 
@@ -500,14 +554,18 @@ def _all_tasks(wf) -> Iterable:
 def record_activities(op: Operation, wf) -> None:
     """Record flow nodes started and ended during this operation."""
     session, instance = op.session, op.instance
-    open_rows = {
-        r.task_id: r
-        for r in session.scalars(
-            select(HistoricActivity).where(
-                HistoricActivity.instance_id == instance.id, HistoricActivity.ended_at.is_(None)
+    open_rows = (
+        {
+            r.task_id: r
+            for r in session.scalars(
+                select(HistoricActivity).where(
+                    HistoricActivity.instance_id == instance.id, HistoricActivity.ended_at.is_(None)
+                )
             )
-        )
-    } if not op.new_instance else {}
+        }
+        if not op.new_instance
+        else {}
+    )
     cutoff = op.wall_start - 0.001
     for task in _all_tasks(wf):
         spec = task.task_spec
@@ -542,15 +600,30 @@ def record_activities(op: Operation, wf) -> None:
                 and isinstance(spec, CatchingEvent)
                 and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
             ):
-                audit.append(session, "timer", actor="timer", instance_id=instance.id,
-                             task_id=task_id, activity_id=spec.bpmn_id,
-                             details={"name": spec.bpmn_name}, at=op.now)
+                audit.append(
+                    session,
+                    "timer",
+                    actor="timer",
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    activity_id=spec.bpmn_id,
+                    details={"name": spec.bpmn_name},
+                    at=op.now,
+                )
 
 
-def record_incident(session: Session, instance: ProcessInstance, *, task_id: str | None,
-                    activity_id: str | None, activity_name: str | None, message: str,
-                    details: str | None, now: datetime,
-                    incident_type: str = "failedTask") -> Incident | None:
+def record_incident(
+    session: Session,
+    instance: ProcessInstance,
+    *,
+    task_id: str | None,
+    activity_id: str | None,
+    activity_name: str | None,
+    message: str,
+    details: str | None,
+    now: datetime,
+    incident_type: str = "failedTask",
+) -> Incident | None:
     """Open an incident, or refresh the open one for the same task (no duplicates)."""
     existing = session.scalars(
         select(Incident).where(
@@ -578,10 +651,12 @@ def record_incident(session: Session, instance: ProcessInstance, *, task_id: str
     return incident
 
 
-def resolve_incidents(session: Session, instance: ProcessInstance, actor: str | None,
-                      task_id: str | None = None) -> int:
-    stmt = select(Incident).where(Incident.instance_id == instance.id,
-                                  Incident.resolved_at.is_(None))
+def resolve_incidents(
+    session: Session, instance: ProcessInstance, actor: str | None, task_id: str | None = None
+) -> int:
+    stmt = select(Incident).where(
+        Incident.instance_id == instance.id, Incident.resolved_at.is_(None)
+    )
     if task_id:
         stmt = stmt.where(Incident.task_id == task_id)
     rows = session.scalars(stmt).all()
@@ -609,8 +684,9 @@ def activity_state(session: Session, instance: ProcessInstance) -> ActivityState
     incidents = {
         i.activity_id
         for i in session.scalars(
-            select(Incident).where(Incident.instance_id == instance.id,
-                                   Incident.resolved_at.is_(None))
+            select(Incident).where(
+                Incident.instance_id == instance.id, Incident.resolved_at.is_(None)
+            )
         )
         if i.activity_id
     }

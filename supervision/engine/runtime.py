@@ -222,9 +222,12 @@ class WorkflowEngine:
         pending = [definition_id]
         while pending:
             current = pending.pop()
-            called = session.scalar(
-                select(ProcessDefinition.called_keys).where(ProcessDefinition.id == current)
-            ) or []
+            called = (
+                session.scalar(
+                    select(ProcessDefinition.called_keys).where(ProcessDefinition.id == current)
+                )
+                or []
+            )
             for key in called:
                 if key in seen:
                     continue
@@ -310,8 +313,9 @@ class WorkflowEngine:
         initial = deepcopy(dict(variables or {}))
         root = workflow.get_next_task(spec_name="Start")
         root.data.update(initial)
-        with self.operation(session, instance, actor, "start", workflow=workflow,
-                            new_instance=True) as (op, wf):
+        with self.operation(
+            session, instance, actor, "start", workflow=workflow, new_instance=True
+        ) as (op, wf):
             audit.append(
                 session,
                 "start",
@@ -388,16 +392,23 @@ class WorkflowEngine:
             )
         return op.result
 
-    def fire_timers(self, session: Session, instance: ProcessInstance, *,
-                    actor: str | None = "timer") -> OperationResult:
+    def fire_timers(
+        self, session: Session, instance: ProcessInstance, *, actor: str | None = "timer"
+    ) -> OperationResult:
         """Fire whatever timers of the case are due now (the worker calls this)."""
         with self.operation(session, instance, actor, "timer") as (op, wf):
             wf.refresh_timers()
         return op.result
 
-    def set_variables(self, session: Session, instance: ProcessInstance,
-                      variables: Mapping[str, Any], *, actor: str | None,
-                      recompute_timers: bool = False) -> OperationResult:
+    def set_variables(
+        self,
+        session: Session,
+        instance: ProcessInstance,
+        variables: Mapping[str, Any],
+        *,
+        actor: str | None,
+        recompute_timers: bool = False,
+    ) -> OperationResult:
         """Change case variables on every live task; optionally recompute waiting timers.
 
         A deadline extension sets the new due date and recomputes the timers that derive
@@ -413,13 +424,19 @@ class WorkflowEngine:
                     if definition is not None and type(definition).__name__.endswith("Timer"):
                         reset_timer(task)
                 wf.refresh_timers()
-            audit.append(session, "variables", actor=actor, instance_id=instance.id,
-                         details={"variables": fresh, "recompute_timers": recompute_timers},
-                         at=op.now)
+            audit.append(
+                session,
+                "variables",
+                actor=actor,
+                instance_id=instance.id,
+                details={"variables": fresh, "recompute_timers": recompute_timers},
+                at=op.now,
+            )
         return op.result
 
-    def retry(self, session: Session, instance: ProcessInstance, task_id: str | None, *,
-              actor: str | None) -> OperationResult:
+    def retry(
+        self, session: Session, instance: ProcessInstance, task_id: str | None, *, actor: str | None
+    ) -> OperationResult:
         """Retry a failed step (incident): reset the failed task and run the steps again."""
         with self.operation(session, instance, actor, "retry") as (op, wf):
             task = _find_task(wf, task_id) if task_id else None
@@ -427,28 +444,45 @@ class WorkflowEngine:
                 wf.reset_from_task_id(task.id)
             elif task is not None:
                 reset_timer(task)
-            audit.append(session, "retry", actor=actor, instance_id=instance.id,
-                         task_id=task_id, at=op.now)
+            audit.append(
+                session, "retry", actor=actor, instance_id=instance.id, task_id=task_id, at=op.now
+            )
         return op.result
 
-    def cancel(self, session: Session, instance: ProcessInstance, *, actor: str | None,
-               reason: str | None = None) -> OperationResult:
+    def cancel(
+        self,
+        session: Session,
+        instance: ProcessInstance,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+    ) -> OperationResult:
         with self.operation(session, instance, actor, "cancel") as (op, wf):
             wf.cancel()
-            audit.append(session, "cancel", actor=actor, instance_id=instance.id,
-                         details={"reason": reason}, at=op.now)
+            audit.append(
+                session,
+                "cancel",
+                actor=actor,
+                instance_id=instance.id,
+                details={"reason": reason},
+                at=op.now,
+            )
         return op.result
 
     # ------------------------------------------------------------------ read-only
-    def task_form(self, session: Session, instance: ProcessInstance, process_key: str,
-                  task_spec_id: str) -> TaskFormView:
+    def task_form(
+        self, session: Session, instance: ProcessInstance, process_key: str, task_spec_id: str
+    ) -> TaskFormView:
         """The form of a task, from the cached spec (no workflow is deserialised)."""
         spec, subs = self._specs_for(session, instance)
         specs = {spec.name: spec, **subs}
         target = specs.get(process_key) or spec
         task_spec = next(
-            (ts for ts in target.task_specs.values()
-             if ts.bpmn_id == task_spec_id and getattr(ts, "manual", False)),
+            (
+                ts
+                for ts in target.task_specs.values()
+                if ts.bpmn_id == task_spec_id and getattr(ts, "manual", False)
+            ),
             None,
         )
         if task_spec is None:
@@ -490,8 +524,9 @@ class WorkflowEngine:
             raise TaskNotOpenError("this task is no longer open")
         return task
 
-    def _choose_start_event(self, wf: BpmnWorkflow, message_name: str | None,
-                            start_event_id: str | None) -> None:
+    def _choose_start_event(
+        self, wf: BpmnWorkflow, message_name: str | None, start_event_id: str | None
+    ) -> None:
         """Camunda starts exactly one start event; Spiff would start them all."""
         root = wf.task_tree
         if root.state == TaskState.READY:
@@ -527,16 +562,22 @@ class WorkflowEngine:
         return True
 
     def _apply_inputs(self, task) -> None:
-        io = (task.task_spec.extensions or {}).get("io") if hasattr(task.task_spec,
-                                                                    "extensions") else None
+        io = (
+            (task.task_spec.extensions or {}).get("io")
+            if hasattr(task.task_spec, "extensions")
+            else None
+        )
         if not io or not io.get("inputs") or isinstance(task.task_spec, ServiceTask):
             return
         values = {n: self.script_engine.evaluate(task, e) for n, e in io["inputs"].items()}
         task.data.update(deepcopy(values))
 
     def _apply_outputs(self, task) -> None:
-        io = (task.task_spec.extensions or {}).get("io") if hasattr(task.task_spec,
-                                                                    "extensions") else None
+        io = (
+            (task.task_spec.extensions or {}).get("io")
+            if hasattr(task.task_spec, "extensions")
+            else None
+        )
         if not io or not io.get("outputs") or isinstance(task.task_spec, ServiceTask):
             return
         values = {n: self.script_engine.evaluate(task, e) for n, e in io["outputs"].items()}
@@ -554,7 +595,8 @@ class WorkflowEngine:
                 return
             # Camunda passes through manual and abstract tasks; Spiff would wait on them.
             passthrough = [
-                t for t in wf.get_tasks(state=TaskState.READY, manual=True)
+                t
+                for t in wf.get_tasks(state=TaskState.READY, manual=True)
                 if type(t.task_spec) in (ManualTask, NoneTask)
             ]
             if not passthrough:
@@ -592,8 +634,9 @@ class WorkflowEngine:
             )
         log.warning("incident on case %s: %s", op.instance.id, message)
 
-    def _invoke_handler(self, handler: Handler, task, spec: ServiceTask,
-                        params: dict[str, Any], args: tuple) -> Any:
+    def _invoke_handler(
+        self, handler: Handler, task, spec: ServiceTask, params: dict[str, Any], args: tuple
+    ) -> Any:
         op: Operation = current_context().operation
         if op is None:
             raise ConflictError("service handlers run only inside an engine operation")
@@ -639,9 +682,14 @@ class WorkflowEngine:
             instance.ended_at = op.now
             instance.next_timer_at = None
             op.result.ended = True
-            audit.append(session, "end", actor=op.actor, instance_id=instance.id,
-                         details={"case_status": instance.case_status,
-                                  "status": instance.status}, at=op.now)
+            audit.append(
+                session,
+                "end",
+                actor=op.actor,
+                instance_id=instance.id,
+                details={"case_status": instance.case_status, "status": instance.status},
+                at=op.now,
+            )
         try:
             session.flush()
         except StaleDataError as exc:
@@ -686,11 +734,17 @@ def _find_task(wf: BpmnWorkflow, task_id: str | None):
 
 
 def _live_tasks(wf: BpmnWorkflow):
-    tasks = [t for t in wf.tasks.values() if t.state & (TaskState.READY | TaskState.WAITING |
-                                                          TaskState.STARTED)]
+    tasks = [
+        t
+        for t in wf.tasks.values()
+        if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+    ]
     for sub in wf.subprocesses.values():
-        tasks.extend(t for t in sub.tasks.values()
-                     if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED))
+        tasks.extend(
+            t
+            for t in sub.tasks.values()
+            if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        )
     return tasks
 
 

@@ -297,8 +297,11 @@ def _json_safe(name: str, value: Any) -> Any:
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Evaluates expressions and executes scripts with the guards above."""
 
-    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None,
-                 time_limit_seconds: float = SCRIPT_TIME_LIMIT_SECONDS):
+    def __init__(
+        self,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+        time_limit_seconds: float = SCRIPT_TIME_LIMIT_SECONDS,
+    ):
         super().__init__({})
         self.functions = dict(functions or {})
         self.time_limit_seconds = time_limit_seconds
@@ -336,9 +339,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class ScriptEngine(PythonScriptEngine):
     """Spiff's script engine with the restricted environment and the handler registry."""
 
-    def __init__(self, functions: Mapping[str, Callable[..., Any]],
-                 handlers: Mapping[str, Callable[..., Any]],
-                 handler_invoker: Callable[..., Any] | None = None):
+    def __init__(
+        self,
+        functions: Mapping[str, Callable[..., Any]],
+        handlers: Mapping[str, Callable[..., Any]],
+        handler_invoker: Callable[..., Any] | None = None,
+    ):
         super().__init__(environment=RestrictedEnvironment(functions))
         self.handlers = handlers
         self.handler_invoker = handler_invoker

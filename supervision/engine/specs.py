@@ -85,8 +85,9 @@ class CallActivity(SpiffCallActivity):
     `source`, `expression` (Python), `target`; None means "no camunda:in/out given".
     """
 
-    def __init__(self, wf_spec, bpmn_id, subworkflow_spec, in_mappings=None, out_mappings=None,
-                 **kwargs):
+    def __init__(
+        self, wf_spec, bpmn_id, subworkflow_spec, in_mappings=None, out_mappings=None, **kwargs
+    ):
         super().__init__(wf_spec, bpmn_id, subworkflow_spec, **kwargs)
         self.in_mappings = in_mappings
         self.out_mappings = out_mappings
