@@ -85,8 +85,11 @@ class HotlineTicket(Base):
     __tablename__ = "hotline_tickets"
 
     ticket_no: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    # Set once the case exists; the row is inserted first so that it locks the number.
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
     request_type: Mapped[str | None] = mapped_column(String(16))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    respondent_code: Mapped[str | None] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
