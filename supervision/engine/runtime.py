@@ -690,12 +690,13 @@ class WorkflowEngine:
                 details={"case_status": instance.case_status, "status": instance.status},
                 at=op.now,
             )
+        instance_id = instance.id  # read now: after a failed flush the row is unusable
         try:
             session.flush()
         except StaleDataError as exc:
             raise StaleCaseError(
                 "这个案件刚被其他人修改，请刷新后重试 (the case was changed by someone else)",
-                instance_id=instance.id,
+                instance_id=instance_id,
             ) from exc
 
 
