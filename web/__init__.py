@@ -16,6 +16,7 @@ from web import database
 from web import errors
 from web import i18n
 from web import security
+from web import templating
 from web.config import Config
 
 
@@ -27,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["supervision.engine"] = build_engine()
     security.init_app(app)
     i18n.init_app(app)
+    templating.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
     return app

@@ -68,7 +68,13 @@ def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         for attempt in range(RETRIES + 1):
             try:
-                return view(*args, **kwargs)
+                result = view(*args, **kwargs)
+                # Write now, inside the retry: on SQLite the write lock is taken at the
+                # first write, and a collision there must be retried, not hit at commit.
+                session = g.get("db_session")
+                if session is not None:
+                    session.flush()
+                return result
             except Exception as exc:
                 if attempt >= RETRIES or not is_retryable(exc):
                     raise

@@ -13,12 +13,14 @@ from flask import abort
 from flask import current_app
 from flask import g
 from flask import request
+from flask_babel import gettext
 from flask_login import LoginManager
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from db.models import LoginAttempt
 from db.models import User
@@ -37,6 +39,8 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     app.jinja_env.globals["can"] = can
@@ -115,15 +119,23 @@ def login_blocked(username: str, remote_addr: str | None) -> bool:
     return by_name >= limit or by_addr >= limit * 4
 
 
-def record_login(username: str, remote_addr: str | None, success: bool) -> None:
-    # Recorded in its own transaction: a failed login answers 200/401 but must still count.
+def record_login(
+    username: str, remote_addr: str | None, success: bool, user: User | None = None
+) -> None:
+    """Count the attempt (and stamp the user's last login) in a transaction of its own.
+
+    A failed login answers 401 and rolls the request back, yet must still count; and the
+    request's session, which has been reading, never writes, so on SQLite it cannot lose
+    its snapshot to this write.
+    """
     sessions = current_app.extensions["db.sessionmaker"]
+    now = clock.now()
     with sessions.begin() as session:
         session.add(
-            LoginAttempt(
-                username=username[:64], remote_addr=remote_addr, success=success, at=clock.now()
-            )
+            LoginAttempt(username=username[:64], remote_addr=remote_addr, success=success, at=now)
         )
+        if success and user is not None:
+            session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
 
 
 def check_password_login(username: str, password: str) -> User | None:

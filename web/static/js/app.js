@@ -1,0 +1,56 @@
+/* Small progressive enhancements; every page works without them.
+   - [data-nav-toggle]: opens the menu on phones.
+   - form[data-autosubmit] select/checkbox: submits the filter form when a value changes.
+   - [data-confirm="…"] on a submit button or form: asks before submitting.
+   - forms submit once: their submit buttons are disabled after the first click. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+
+  ready(function () {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    if (toggle) {
+      var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") === "true";
+        toggle.setAttribute("aria-expanded", open ? "false" : "true");
+        menu.classList.toggle("is-open", !open);
+      });
+    }
+
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.querySelectorAll("select, input[type=checkbox]").forEach(function (input) {
+        input.addEventListener("change", function () {
+          if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        });
+      });
+    });
+
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var button = event.submitter;
+      var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      if (form.method.toLowerCase() === "post") {
+        if (form.dataset.submitted === "1") { event.preventDefault(); return; }
+        form.dataset.submitted = "1";
+        // Keep the clicked button's name/value: disabling it would drop it from the data.
+        window.setTimeout(function () {
+          form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+            b.setAttribute("aria-disabled", "true");
+          });
+        }, 0);
+      }
+    });
+
+    // Put the keyboard where the user must act: the first field with an error.
+    var invalid = document.querySelector(".error-summary");
+    if (invalid) { invalid.focus(); }
+  });
+})();
