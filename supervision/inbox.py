@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_
 from sqlalchemy import exists
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -19,8 +20,9 @@ from db.models import TaskCandidate
 from db.models import User
 from supervision import authz
 from supervision import clock
+from supervision.permissions import Permission
 
-TABS = ("mine", "group", "done", "all")
+TABS = ("mine", "group", "done", "all", "team")
 SORTS = {
     "due": (OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at),
     "-due": (OpenTask.due_at.is_(None), OpenTask.due_at.desc(), OpenTask.created_at),
@@ -70,7 +72,27 @@ def candidate_condition(user: User) -> ColumnElement[bool]:
     return and_(OpenTask.assignee.is_(None), offered)
 
 
+def team_condition(user: User) -> ColumnElement[bool]:
+    """Every open task a chief may (re)assign: offered to one of the chief's groups, or in a
+    region the chief leads, claimed or not (the same rule as authz.can_assign)."""
+    if not authz.has(user, Permission.TASK_ASSIGN):
+        return false()
+    codes = sorted(user.group_codes)
+    conditions: list[ColumnElement[bool]] = []
+    if codes:
+        conditions.append(
+            exists().where(
+                TaskCandidate.task_id == OpenTask.id, TaskCandidate.group_code.in_(codes)
+            )
+        )
+    for prefix in authz.regional_prefixes(user):
+        conditions.append(OpenTask.region_code.startswith(prefix, autoescape=True))
+    return or_(*conditions) if conditions else false()
+
+
 def tab_condition(user: User, tab: str) -> ColumnElement[bool]:
+    if tab == "team":
+        return team_condition(user)
     if tab == "mine":
         return OpenTask.assignee == user.username
     if tab == "group":
@@ -144,9 +166,10 @@ def list_tasks(
 
 
 def counts(session: Session, user: User) -> dict[str, int]:
-    """Tab badges: my tasks, my groups' unclaimed tasks, overdue among them."""
+    """Tab badges: my tasks, my groups' unclaimed tasks, overdue among them, completed,
+    and (for chiefs) every task they may assign."""
     if not authz.is_usable(user):
-        return {"mine": 0, "group": 0, "overdue": 0, "done": 0}
+        return {"mine": 0, "group": 0, "overdue": 0, "done": 0, "team": 0}
     now = clock.now()
     mine = session.scalar(select(func.count(OpenTask.id)).where(tab_condition(user, "mine"))) or 0
     group = session.scalar(select(func.count(OpenTask.id)).where(tab_condition(user, "group"))) or 0
@@ -162,7 +185,12 @@ def counts(session: Session, user: User) -> dict[str, int]:
         )
         or 0
     )
-    return {"mine": mine, "group": group, "overdue": overdue, "done": done}
+    team = (
+        session.scalar(select(func.count(OpenTask.id)).where(team_condition(user)))
+        if authz.has(user, Permission.TASK_ASSIGN)
+        else 0
+    ) or 0
+    return {"mine": mine, "group": group, "overdue": overdue, "done": done, "team": team}
 
 
 def alert_level(task: OpenTask, now: datetime | None = None) -> str | None:
