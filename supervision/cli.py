@@ -53,7 +53,14 @@ class Context:
     def runtime(self) -> Runtime:
         if self._runtime is None:
             self._runtime = build_runtime()
+            # Close the pool when the command ends: no connection outlives the command.
+            click.get_current_context().call_on_close(self.close)
         return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.db.dispose()
+            self._runtime = None
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
