@@ -151,3 +151,19 @@ def can_assign(user: User, task: OpenTask) -> bool:
 
 def can_unclaim(user: User, task: OpenTask) -> bool:
     return task.assignee is not None and (task.assignee == user.username or can_assign(user, task))
+
+
+BUREAU_ROLES = frozenset({"bureau_handler", "bureau_head"})
+
+
+def can_see_personal(user: User, variables: dict | None) -> bool:
+    """May `user` see the complainant's identity and contact data of a case it can read?
+
+    Supervisors (case:sensitive) may; a bureau only when the supervisor chose to share the
+    contact with it (share_contact, domain.md §1.4 rule 5); nobody else. Callers record
+    every such view in the case's audit trail (rule 9).
+    """
+    if has(user, Permission.CASE_SENSITIVE):
+        return True
+    shared = (variables or {}).get("share_contact") in (True, "true")
+    return shared and bool(BUREAU_ROLES & user.roles) and is_usable(user)
