@@ -64,6 +64,13 @@ class InvalidInputError(SupervisionError):
     code = "invalid_input"
 
 
+class TaskCompletionError(InvalidInputError):
+    """Completing the task failed in the process model (an output mapping, a condition);
+    nothing was changed. The message names the failing expression."""
+
+    code = "task_completion_failed"
+
+
 @dataclass
 class FieldError:
     field: str

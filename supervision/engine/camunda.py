@@ -20,23 +20,18 @@ from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as EmbeddedSubprocess
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.defaults import IntermediateCatchEvent
 from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.defaults import ManualTask
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
-from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import SendTask
-from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaBoundaryEventParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
@@ -51,10 +46,14 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from supervision.engine import expressions
 from supervision.engine import juel
+from supervision.engine.multiinstance import ParallelMultiInstanceTask
+from supervision.engine.multiinstance import SequentialMultiInstanceTask
 from supervision.engine.specs import TIMER_CLASSES
 from supervision.engine.specs import CallActivity
+from supervision.engine.specs import EventSubprocess
 from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
+from supervision.engine.specs import StartEvent
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _C = f"{{{CAMUNDA_NS}}}"
@@ -163,14 +162,13 @@ class _Translating:
         return ext
 
     def _add_multiinstance_task(self, loop_characteristics):
-        # Camunda's collection/elementVariable as standard BPMN multi-instance data, so the
-        # element variable is an input item and is written back into the collection entry.
+        # Camunda's collection/elementVariable/loopCardinality/completionCondition, with
+        # Camunda's variable semantics (supervision.engine.multiinstance).
         sequential = loop_characteristics.get("isSequential") == "true"
         prefix = "bpmn:multiInstanceLoopCharacteristics"
         cardinality = self.xpath(f"./{prefix}/bpmn:loopCardinality")
         cardinality = cardinality[0].text if len(cardinality) > 0 else None
         collection = loop_characteristics.get(f"{_C}collection")
-        element_var = loop_characteristics.get(f"{_C}elementVariable")
         if cardinality is None and collection is None:
             self.raise_validation_exception(
                 "A multi-instance activity needs camunda:collection or a loopCardinality"
@@ -178,24 +176,20 @@ class _Translating:
         condition = self.xpath(f"./{prefix}/bpmn:completionCondition")
         condition = condition[0].text if len(condition) > 0 else None
         try:
-            collection_name = expressions.variable_name(collection)
-        except ValueError as exc:
-            self.raise_validation_exception(str(exc))
-        element = element_var or "item"
+            collection_python = expressions.collection_to_python(collection, self._functions)
+        except (juel.JuelError, ValueError) as exc:
+            self.raise_validation_exception(f"camunda:collection: {exc}")
         params = {
-            "task_spec": "",
-            "cardinality": self._translate("expression", cardinality, "loopCardinality")
-            if collection_name is None
-            else None,
-            "data_input": TaskDataReference(collection_name) if collection_name else None,
-            "data_output": TaskDataReference(collection_name) if collection_name else None,
-            "input_item": TaskDataReference(element) if collection_name else None,
-            "output_item": TaskDataReference(element) if collection_name else None,
+            "collection": collection_python,
+            "cardinality": None
+            if collection_python is not None
+            else self._translate("expression", cardinality, "loopCardinality"),
+            "element_variable": loop_characteristics.get(f"{_C}elementVariable") or None,
             "condition": self._translate("expression", condition, "completionCondition"),
         }
         original = self.spec.task_specs.pop(self.task.name)
         cls = SequentialMultiInstanceTask if sequential else ParallelMultiInstanceTask
-        self.task = cls(self.spec, original.name, description="MultiInstance", **params)
+        self.task = cls(self.spec, original.name, "", description="MultiInstance", **params)
         self._copy_task_attrs(original, loop_characteristics)
 
 
@@ -256,8 +250,6 @@ class _HandlerParsing(_Translating):
             params[name] = (
                 repr(string) if expr is None else self._translate("value", expr, f"field {name}")
             )
-        io = self._parse_io()
-        params.update(io.get("inputs", {}))
         return ServiceTask(
             self.spec,
             self.bpmn_id,
@@ -266,7 +258,6 @@ class _HandlerParsing(_Translating):
             call=call,
             params=params,
             result_variable=attrs.get("resultVariable"),
-            outputs=io.get("outputs", {}),
             **self.bpmn_attributes,
         )
 

@@ -77,14 +77,20 @@ def timer_to_python(text: str | None, functions: frozenset[str] = FUNCTION_NAMES
     return expression_to_python(stripped, functions)
 
 
-def variable_name(text: str | None) -> str | None:
-    """A multi-instance collection: '${reviewers}' or 'reviewers' -> 'reviewers'."""
+def collection_to_python(
+    text: str | None, functions: frozenset[str] = FUNCTION_NAMES
+) -> str | None:
+    """A multi-instance collection: '${reviewers}', '${case.agencies}' or the plain name
+    'reviewers' (Camunda reads a bare name as a variable)."""
     if text is None:
         return None
     stripped = text.strip()
-    match = re.fullmatch(r"[$#]\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}", stripped)
-    if match:
-        return match.group(1)
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", stripped):
-        return stripped
-    raise ValueError(f"a collection must name one variable, e.g. ${{reviewers}}: {stripped!r}")
+    if not stripped:
+        raise ValueError("camunda:collection is empty")
+    if juel.is_juel(stripped):
+        return juel.translate(stripped, functions)
+    if not re.fullmatch(r"[^\W\d]\w*", stripped):
+        raise ValueError(
+            f"write the collection as ${{expression}} or a variable name, not {stripped!r}"
+        )
+    return juel.translate("${" + stripped + "}", functions)

@@ -1,17 +1,22 @@
-"""Fixes to SpiffWorkflow 3.2 behaviour, applied once when the engine package is imported.
+"""Changes to SpiffWorkflow 3.2 behaviour, applied once when the engine package is imported.
 
-Both were reproduced (see docs/spiffworkflow-guide.md §9): they are process-wide settings of
-the library, so they live here, in one place, with tests in tests/supervision/engine.
+Two fix reproduced defects (see ../shared/docs/spiffworkflow-guide.md §9); the other two give
+every activity Camunda's variable scoping (camunda:inputOutput, multi-instance locals). They
+are process-wide settings of the library, so they live here, in one place, with tests in
+tests/supervision/engine.
 """
 
 from __future__ import annotations
 
 from copy import deepcopy
 
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskIterator
+
+from supervision.engine import scopes
 
 TASK_DEPTH_LIMIT = 10**7
 _applied = False
@@ -37,6 +42,14 @@ def _inherit_data_without_sharing(self: Task) -> None:
         for key, value in parent_data.items()
     }
     self.data = DeepMerge.merge(self.data, fresh)
+    # A multi-instance instance's own variables (element variable, loopCounter) shadow the
+    # process variables of the same name, as in Camunda, so they are laid over the parent's.
+    local = self.internal_data.get(LOCALS_KEY)
+    if local:
+        self.data.update(deepcopy(local))
+
+
+LOCALS_KEY = "locals"
 
 
 def apply() -> None:
@@ -45,4 +58,7 @@ def apply() -> None:
         return
     _raise_task_depth_limit()
     Task._inherit_data = _inherit_data_without_sharing
+    # Input/output mappings must close before SpiffWorkflow copies a finished task's data
+    # into its successors, which happens inside Task.run(); _run is the last hook before it.
+    BpmnTaskSpec._run = scopes.run_with_io
     _applied = True

@@ -36,6 +36,7 @@ from db.models import ProcessInstance
 from db.models import TaskCandidate
 from supervision import audit
 from supervision import clock
+from supervision.engine import scopes
 from supervision.engine.views import ActivityState
 from supervision.engine.views import MessageEvent
 
@@ -265,8 +266,8 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
             row.bureau_code = instance.bureau_code
             row.region_code = instance.region_code
             continue
-        engine._apply_inputs(task)
         try:
+            scopes.open_scope(task)
             assignment = _resolve_assignment(engine, task, op.now)
         except Exception as exc:
             record_incident(

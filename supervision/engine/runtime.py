@@ -46,9 +46,11 @@ from supervision import audit
 from supervision import clock
 from supervision.engine import patches
 from supervision.engine import projection
+from supervision.engine import scopes
 from supervision.engine.deployment import ParseOutcome
 from supervision.engine.deployment import parse_resources
 from supervision.engine.expressions import FUNCTION_NAMES
+from supervision.engine.failures import describe
 from supervision.engine.functions import LIBRARY
 from supervision.engine.scripting import EvaluationContext
 from supervision.engine.scripting import ScriptEngine
@@ -68,6 +70,7 @@ from supervision.errors import ConflictError
 from supervision.errors import DefinitionNotFoundError
 from supervision.errors import MessageNotCorrelatedError
 from supervision.errors import StaleCaseError
+from supervision.errors import TaskCompletionError
 from supervision.errors import TaskNotFoundError
 from supervision.errors import TaskNotOpenError
 from supervision.forms import FormField
@@ -352,8 +355,15 @@ class WorkflowEngine:
             task = self._ready_user_task(wf, task_id)
             fresh = deepcopy(dict(values))
             task.set_data(**fresh)
-            self._apply_outputs(task)
-            task.run()
+            try:
+                task.run()
+            except Exception as exc:
+                # An output mapping (or what the completion triggers) failed: refuse the
+                # completion; the caller's transaction is rolled back, nothing changes.
+                raise TaskCompletionError(
+                    f"任务无法完成 (the task cannot be completed): {describe(exc)}",
+                    task_id=task_id,
+                ) from exc
             op.completed[str(task.id)] = fresh
             audit.append(
                 session,
@@ -441,9 +451,13 @@ class WorkflowEngine:
         with self.operation(session, instance, actor, "retry") as (op, wf):
             task = _find_task(wf, task_id) if task_id else None
             if task is not None and task.state == TaskState.ERROR:
-                wf.reset_from_task_id(task.id)
+                retry_failed = getattr(task.task_spec, "retry_failed", None)
+                if retry_failed is None or not retry_failed(task):
+                    wf.reset_from_task_id(task.id)
             elif task is not None:
                 reset_timer(task)
+                if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
+                    scopes.open_scope(task)
             audit.append(
                 session, "retry", actor=actor, instance_id=instance.id, task_id=task_id, at=op.now
             )
@@ -561,55 +575,36 @@ class WorkflowEngine:
             return False
         return True
 
-    def _apply_inputs(self, task) -> None:
-        io = (
-            (task.task_spec.extensions or {}).get("io")
-            if hasattr(task.task_spec, "extensions")
-            else None
-        )
-        if not io or not io.get("inputs") or isinstance(task.task_spec, ServiceTask):
-            return
-        values = {n: self.script_engine.evaluate(task, e) for n, e in io["inputs"].items()}
-        task.data.update(deepcopy(values))
-
-    def _apply_outputs(self, task) -> None:
-        io = (
-            (task.task_spec.extensions or {}).get("io")
-            if hasattr(task.task_spec, "extensions")
-            else None
-        )
-        if not io or not io.get("outputs") or isinstance(task.task_spec, ServiceTask):
-            return
-        values = {n: self.script_engine.evaluate(task, e) for n, e in io["outputs"].items()}
-        task.data.update(deepcopy(values))
-
     def _run_steps(self, op: Operation, wf: BpmnWorkflow) -> None:
-        for _ in range(1000):
-            try:
-                wf.do_engine_steps(
-                    will_complete_task=self._apply_inputs,
-                    did_complete_task=self._apply_outputs,
-                )
-            except Exception as exc:  # a handler, script, condition or timer failed
-                self._record_incident(op, wf, exc)
-                return
-            # Camunda passes through manual and abstract tasks; Spiff would wait on them.
-            passthrough = [
-                t
-                for t in wf.get_tasks(state=TaskState.READY, manual=True)
-                if type(t.task_spec) in (ManualTask, NoneTask)
-            ]
-            if not passthrough:
-                return
-            for task in passthrough:
-                task.run()
+        failures = current_context().failures
+        try:
+            for _ in range(1000):
+                wf.do_engine_steps()
+                # Camunda passes through manual and abstract tasks; Spiff would wait on them.
+                passthrough = [
+                    t
+                    for t in wf.get_tasks(state=TaskState.READY, manual=True)
+                    if type(t.task_spec) in (ManualTask, NoneTask)
+                ]
+                if not passthrough:
+                    break
+                for task in passthrough:
+                    task.run()
+        except Exception as exc:  # a handler, script, condition, mapping or timer failed
+            self._record_incident(op, wf, exc)
+        finally:
+            while failures:
+                task, exc = failures.pop(0)
+                self._record_incident(op, wf, exc, task=task)
 
-    def _record_incident(self, op: Operation, wf: BpmnWorkflow, exc: Exception) -> None:
-        task = getattr(exc, "task", None)
+    def _record_incident(
+        self, op: Operation, wf: BpmnWorkflow, exc: BaseException, task=None
+    ) -> None:
+        task = task or getattr(exc, "task", None)
         if task is None:
             failed = wf.get_tasks(state=TaskState.ERROR)
             task = failed[0] if failed else None
-        message = _incident_message(exc)
+        message = describe(exc)
         incident = projection.record_incident(
             op.session,
             op.instance,
@@ -747,14 +742,6 @@ def _live_tasks(wf: BpmnWorkflow):
             if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
         )
     return tasks
-
-
-def _incident_message(exc: Exception) -> str:
-    text = str(exc).strip()
-    cause = exc.__cause__ or getattr(exc, "exception", None)
-    if cause is not None and str(cause) and str(cause) not in text:
-        text = f"{text} ({type(cause).__name__}: {cause})"
-    return text[:2000] or type(exc).__name__
 
 
 def _default_calendar(session: Session):

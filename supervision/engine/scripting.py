@@ -82,7 +82,8 @@ class _Policy(RestrictingNodeTransformer):
             args=[ast.Constant(symbol), node.left, node.right],
             keywords=[],
         )
-        return ast.copy_location(call, node)
+        # The new nodes need line numbers too, or compile() refuses the tree.
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
 
 class ScriptCompileError(SyntaxError):
@@ -235,12 +236,18 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 @dataclass
 class EvaluationContext:
-    """What the function library needs for one operation: time, calendar, settings."""
+    """What one operation shares: time, calendar, settings, and failures found on the way.
+
+    `failures` collects (task, exception) pairs for tasks that SpiffWorkflow put into ERROR
+    while updating them (a multi-instance collection or a call activity's mappings that do
+    not evaluate): the runtime turns each into an incident after the engine steps.
+    """
 
     now: Callable[[], datetime] = clock.now
     calendar_loader: Callable[[], Any] | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     operation: Any = None
+    failures: list[tuple[Any, BaseException]] = field(default_factory=list)
     _calendar: Any = None
 
     @property
@@ -349,7 +356,8 @@ class ScriptEngine(PythonScriptEngine):
         self.handlers = handlers
         self.handler_invoker = handler_invoker
 
-    def call_service(self, task, spec=None, **kwargs):
+    def call_service(self, task, spec, inputs: Mapping[str, Any] | None = None):
+        """Call the handler of a service task; `inputs` are its input parameters."""
         handler = self.handlers.get(spec.operation)
         if handler is None:
             raise WorkflowTaskException(
@@ -357,6 +365,7 @@ class ScriptEngine(PythonScriptEngine):
             )
         try:
             params = {name: self.evaluate(task, expr) for name, expr in spec.params.items()}
+            params.update(inputs or {})
             args: tuple = ()
             if spec.call:
                 args = self.evaluate(task, spec.call, external_context={"handler_args": _collect})

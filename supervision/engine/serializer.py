@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import SubWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
@@ -28,11 +29,15 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.util.task import TaskState
 
+from supervision.engine.multiinstance import ParallelMultiInstanceTask
+from supervision.engine.multiinstance import SequentialMultiInstanceTask
 from supervision.engine.specs import CallActivity
 from supervision.engine.specs import CycleTimer
 from supervision.engine.specs import DurationTimer
+from supervision.engine.specs import EventSubprocess
 from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
+from supervision.engine.specs import StartEvent
 from supervision.engine.specs import TimeDateTimer
 
 SERIALIZER_VERSION = "1.5+sv1"
@@ -49,7 +54,22 @@ class ServiceTaskConverter(BpmnTaskSpecConverter):
             call=spec.call,
             params=spec.params,
             result_variable=spec.result_variable,
-            outputs=spec.outputs,
+        )
+        return dct
+
+    def from_dict(self, dct):
+        return self.task_spec_from_dict(dct)
+
+
+class MultiInstanceConverter(BpmnTaskSpecConverter):
+    def to_dict(self, spec):
+        dct = self.get_default_attributes(spec)
+        dct.update(
+            task_spec=spec.task_spec,
+            collection=spec.collection,
+            cardinality=spec.cardinality,
+            element_variable=spec.element_variable,
+            condition=spec.condition,
         )
         return dct
 
@@ -95,6 +115,10 @@ def _config() -> dict:
     config = dict(CAMUNDA_CONFIG)
     config[ServiceTask] = ServiceTaskConverter
     config[CallActivity] = CallActivityConverter
+    config[EventSubprocess] = SubWorkflowConverter
+    config[StartEvent] = EventConverter
+    config[ParallelMultiInstanceTask] = MultiInstanceConverter
+    config[SequentialMultiInstanceTask] = MultiInstanceConverter
     config[TimeDateTimer] = TimerConditionalEventDefinitionConverter
     config[DurationTimer] = TimerConditionalEventDefinitionConverter
     config[CycleTimer] = TimerConditionalEventDefinitionConverter

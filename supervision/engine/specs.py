@@ -17,7 +17,9 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
+from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess as SpiffEventSubprocess
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as SpiffServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent as SpiffStartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
@@ -28,6 +30,9 @@ from SpiffWorkflow.camunda.specs.event_definitions import (
 from SpiffWorkflow.util.task import TaskState
 
 from supervision import clock
+from supervision.engine import scopes
+from supervision.engine import variables
+from supervision.engine.failures import fail_task
 
 
 class ServiceTask(SpiffServiceTask):
@@ -35,8 +40,10 @@ class ServiceTask(SpiffServiceTask):
 
     `implementation` records how the diagram named it (delegateExpression, expression,
     external topic, class); `call` is a Python expression `handler_args(a, b)` whose values
-    are passed to the handler as positional arguments; `params` are camunda:inputParameter
-    / camunda:field values. All expressions were translated from JUEL at deploy time.
+    are passed to the handler as positional arguments; `params` are the camunda:field
+    values. Input parameters (camunda:inputOutput) are local variables of the task (see
+    scopes.py) and reach the handler in its params too. All expressions were translated
+    from JUEL at deploy time.
     """
 
     def __init__(
@@ -48,7 +55,6 @@ class ServiceTask(SpiffServiceTask):
         call: str | None = None,
         params: dict[str, str] | None = None,
         result_variable: str | None = None,
-        outputs: dict[str, str] | None = None,
         **kwargs,
     ):
         super().__init__(wf_spec, bpmn_id, **kwargs)
@@ -57,22 +63,15 @@ class ServiceTask(SpiffServiceTask):
         self.call = call
         self.params = params or {}
         self.result_variable = result_variable
-        self.outputs = outputs or {}
 
     def _execute(self, my_task):
         engine = my_task.workflow.script_engine
-        result = engine.call_service(my_task, self)
+        inputs = {name: my_task.data.get(name) for name in scopes.input_names(self)}
+        result = engine.call_service(my_task, self, inputs)
         if self.result_variable:
-            my_task.data[self.result_variable] = result
+            my_task.data[self.result_variable] = deepcopy(result)
         elif isinstance(result, dict):
             my_task.data.update(deepcopy(result))
-        if self.outputs:
-            # camunda:outputParameter: name <- expression over the data after the call
-            values = {
-                name: engine.evaluate(my_task, expr, external_context={"result": result})
-                for name, expr in self.outputs.items()
-            }
-            my_task.data.update(values)
         return True
 
 
@@ -81,9 +80,12 @@ class CallActivity(SpiffCallActivity):
 
     Camunda passes nothing unless told: `camunda:in variables="all"`, `camunda:in
     source="a" target="b"`, `camunda:in sourceExpression="${...}" target="b"`, and the same
-    for `camunda:out`. `in_mappings`/`out_mappings` are lists of dicts with keys `all`,
-    `source`, `expression` (Python), `target`; None means "no camunda:in/out given".
+    for `camunda:out`; `local="true"` limits a mapping to the call activity's own local
+    variables (its input parameters). `in_mappings`/`out_mappings` are lists of dicts with
+    keys `all`, `source`, `expression` (Python), `target`, `local`.
     """
+
+    shares_variables = False  # the called process has its own variables
 
     def __init__(
         self, wf_spec, bpmn_id, subworkflow_spec, in_mappings=None, out_mappings=None, **kwargs
@@ -92,31 +94,106 @@ class CallActivity(SpiffCallActivity):
         self.in_mappings = in_mappings
         self.out_mappings = out_mappings
 
+    def _update_hook(self, my_task):
+        # The input parameters and camunda:in mappings are evaluated while SpiffWorkflow
+        # completes the previous task; a failure must not stop that half way.
+        try:
+            return super()._update_hook(my_task)
+        except Exception as exc:
+            subprocess = my_task.workflow.top_workflow.subprocesses.get(my_task.id)
+            if subprocess is not None:
+                my_task.workflow.top_workflow.delete_subprocess(my_task)
+            fail_task(my_task, exc, "the variables passed to the called process")
+            return None
+
+    def _on_subworkflow_completed(self, subworkflow, my_task):
+        try:
+            self.update_data(my_task, subworkflow)
+        except Exception as exc:
+            fail_task(my_task, exc, "the variables returned by the called process")
+            return
+        my_task._set_state(TaskState.READY)
+
+    def retry_failed(self, my_task) -> bool:
+        """Retry only the camunda:out mappings when the called process already ended."""
+        subprocess = my_task.workflow.top_workflow.subprocesses.get(my_task.id)
+        if subprocess is None or not subprocess.completed:
+            return False
+        my_task._set_state(TaskState.STARTED)
+        self._on_subworkflow_completed(subprocess, my_task)
+        return True
+
     def copy_data(self, my_task, subworkflow):
+        scopes.open_scope(my_task)
         start = subworkflow.get_next_task(
             subworkflow.task_tree, skip_subprocesses=True, spec_name="Start"
         )
-        values = _map_variables(my_task, my_task.data, self.in_mappings or [])
+        local = scopes.local_names(my_task)
+        values = _map_variables(my_task, my_task.data, self.in_mappings or [], local)
         start.set_data(**deepcopy(values))
 
     def update_data(self, my_task, subworkflow):
         end_data = subworkflow.last_task.data if subworkflow.last_task is not None else {}
-        values = _map_variables(my_task, end_data, self.out_mappings or [])
+        for mapping in self.out_mappings or []:
+            if mapping.get("local") and mapping.get("target"):
+                scopes.add_local(my_task, mapping["target"])
+        values = _map_variables(my_task, end_data, self.out_mappings or [], None)
         my_task.data.update(deepcopy(values))
 
 
-def _map_variables(my_task, source: dict, mappings: list[dict]) -> dict:
+class EventSubprocess(SpiffEventSubprocess):
+    """An event subprocess that works on the process variables, as in Camunda.
+
+    SpiffWorkflow starts it with only the message's variables and keeps what it sets to
+    itself. Here its start event reads the process variables of the moment (see
+    StartEvent) and, when it ends, what it added or changed is shared with the rest of
+    the process: a supplement received by a non-interrupting message start is visible to
+    the main flow's next gateway.
+    """
+
+    def update_data(self, my_task, subworkflow):
+        end_data = subworkflow.last_task.data if subworkflow.last_task is not None else {}
+        base = my_task.internal_data.pop(SHARED_BASE, None)
+        if base is not None:
+            variables.share(my_task.workflow, variables.changes(base, end_data))
+        my_task.data = deepcopy(end_data)
+
+
+SHARED_BASE = "shared_base"
+
+
+class StartEvent(SpiffStartEvent):
+    """A start event; in an event subprocess it begins from the current process variables."""
+
+    def _run_hook(self, my_task):
+        parent_id = my_task.workflow.parent_task_id
+        if parent_id is not None:
+            parent = my_task.workflow.top_workflow.get_task_from_id(parent_id)
+            if isinstance(parent.task_spec, EventSubprocess):
+                base = variables.current(parent.workflow)
+                parent.internal_data[SHARED_BASE] = deepcopy(base)
+                my_task.data = base
+        return super()._run_hook(my_task)
+
+
+def _map_variables(
+    my_task, source: dict, mappings: list[dict], local: frozenset[str] | None
+) -> dict:
+    """Apply camunda:in/out mappings to `source`; `local` limits local="true" mappings."""
     result: dict[str, Any] = {}
     for mapping in mappings:
+        visible = source
+        if mapping.get("local") and local is not None:
+            visible = {k: v for k, v in source.items() if k in local}
         if mapping.get("all"):
-            result.update(source)
+            result.update(visible)
         elif mapping.get("expression") is not None:
             engine = my_task.workflow.script_engine
             result[mapping["target"]] = engine.environment.evaluate(
-                mapping["expression"], dict(source)
+                mapping["expression"], dict(visible)
             )
-        elif mapping.get("source") in source:
-            result[mapping["target"]] = source[mapping["source"]]
+        elif mapping.get("source") in visible:
+            result[mapping["target"]] = visible[mapping["source"]]
     return result
 
 
