@@ -97,6 +97,25 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "doc_agency_code": SettingSpec("广司", "发文机关代字（须向市司法局办公室核实）"),
     "deadline_end_of_day": SettingSpec("23:59:59", "期限当日截止时间（如 17:30 为下班时间）"),
+    # Flows: further [ASSUME] limits and the organisation's defaults (issue 4)
+    "default_owner_unit": SettingSpec(
+        "jdk_510800", "无法确定主管机构时的默认监督机构（组代码，默认市司法局监督科）"
+    ),
+    "gov_office_unit": SettingSpec("zfb_510800", "制发决定书的本级人民政府办公室（组代码）"),
+    "doc_type_codes": SettingSpec(
+        {}, '文种代字覆盖（如 {"opinion": "监意"}，见 docs/numbering.md）'
+    ),
+    "direct_reply_workdays": SettingSpec(15, "直接受理件答复诉求人的内部时限（工作日）"),
+    "site_visit_workdays": SettingSpec(3, "司法所协助实地核查时限（工作日）"),
+    "callback_wait_workdays": SettingSpec(5, "反馈12345后等待回访结果的时限（工作日）"),
+    "bureau_files_workdays": SettingSpec(5, "执法机关提供调阅案卷材料时限（工作日）"),
+    "doc_draft_workdays": SettingSpec(2, "起草监督文书时限（工作日）"),
+    "doc_review_workdays": SettingSpec(1, "科长审核文书时限（工作日）"),
+    "doc_sign_workdays": SettingSpec(1, "局领导签发文书时限（工作日）"),
+    "doc_serve_workdays": SettingSpec(2, "文书送达时限（工作日）"),
+    "suggestion_reply_caldays": SettingSpec(15, "建议书回复时限（日）", "[CUST:S32]"),
+    "eval_procurement_caldays": SettingSpec(45, "委托第三方评估机构时限（日）"),
+    "evaluator_access_grace_days": SettingSpec(30, "评估员账号在合同期满后保留天数"),
     # Messages from outside
     "pending_message_ttl_days": SettingSpec(30, "未能匹配的外部消息保留天数"),
 }
