@@ -451,7 +451,20 @@ def deliver_pending(engine: WorkflowEngine, op: Operation, wf, names: set[str]) 
     delivered = False
     for message in pending:
         if message.expires_at is not None and message.expires_at <= op.now:
+            # Too late: the worker's sweep would have dropped it; say so in the history.
             message.active = False
+            audit.append(
+                session,
+                "message_expired",
+                actor=message.sender,
+                instance_id=instance.id,
+                details={
+                    "name": message.name,
+                    "received_at": message.received_at,
+                    "expires_at": message.expires_at,
+                },
+                at=op.now,
+            )
             continue
         if engine._catch(wf, message.name, dict(message.variables or {})):
             message.active = False

@@ -11,6 +11,7 @@ of one silently erasing the other (StaleCaseError).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import threading
@@ -33,6 +34,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ManualTask
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -293,8 +296,13 @@ class WorkflowEngine:
         relation: str | None = None,
         message_name: str | None = None,
         start_event_id: str | None = None,
+        timer_fired: bool = False,
     ) -> OperationResult:
-        """Create a case of `definition` and run it to its first wait states."""
+        """Create a case of `definition` and run it to its first wait states.
+
+        `timer_fired`: the worker found the timer start event `start_event_id` due, so the
+        case starts at once (a cycle does not keep repeating inside the case).
+        """
         instance = ProcessInstance(
             id=str(uuid.uuid4()),
             definition_id=definition.id,
@@ -332,7 +340,7 @@ class WorkflowEngine:
                 },
                 at=op.now,
             )
-            self._choose_start_event(wf, message_name, start_event_id)
+            self._choose_start_event(wf, message_name, start_event_id, timer_fired)
             if message_name:
                 delivered = self._catch(wf, message_name, initial)
                 if not delivered:
@@ -422,7 +430,9 @@ class WorkflowEngine:
         """Change case variables on every live task; optionally recompute waiting timers.
 
         A deadline extension sets the new due date and recomputes the timers that derive
-        from it, so yellow/red cards and escalation move with the deadline.
+        from it, so yellow/red cards and escalation move with the deadline. Only timers
+        whose expression reads a changed variable are recomputed: a PT24H timer started
+        yesterday keeps its due time, a cycle keeps its count.
         """
         fresh = deepcopy(dict(variables))
         with self.operation(session, instance, actor, "variables") as (op, wf):
@@ -431,7 +441,11 @@ class WorkflowEngine:
             if recompute_timers:
                 for task in _live_tasks(wf):
                     definition = getattr(task.task_spec, "event_definition", None)
-                    if definition is not None and type(definition).__name__.endswith("Timer"):
+                    if (
+                        definition is not None
+                        and type(definition).__name__.endswith("Timer")
+                        and _reads_any(getattr(definition, "expression", None), set(fresh))
+                    ):
                         reset_timer(task)
                 wf.refresh_timers()
             audit.append(
@@ -539,13 +553,19 @@ class WorkflowEngine:
         return task
 
     def _choose_start_event(
-        self, wf: BpmnWorkflow, message_name: str | None, start_event_id: str | None
+        self,
+        wf: BpmnWorkflow,
+        message_name: str | None,
+        start_event_id: str | None,
+        timer_fired: bool = False,
     ) -> None:
         """Camunda starts exactly one start event; Spiff would start them all."""
         root = wf.task_tree
         if root.state == TaskState.READY:
             root.run()
         starts = [t for t in root.children if isinstance(t.task_spec, StartEvent)]
+        if timer_fired:
+            _fire_start_timer(wf, starts, start_event_id)
         if len(starts) <= 1:
             return
 
@@ -718,6 +738,35 @@ def form_view(task_spec) -> FormView:
             )
         )
     return FormView(fields=tuple(fields), key=form.key)
+
+
+def _reads_any(expression: str | None, names: set[str]) -> bool:
+    """Whether a (translated, Python) expression reads one of the variables `names`."""
+    if not expression:
+        return False
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return True  # cannot tell: recomputing is the safe side
+    return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
+
+
+def _fire_start_timer(wf: BpmnWorkflow, starts: list, start_event_id: str | None) -> None:
+    """Let a timer start event the worker found due fire now, exactly once."""
+    for task in starts:
+        definition = task.task_spec.event_definition
+        if task.task_spec.bpmn_id != start_event_id or not isinstance(
+            definition, TimerEventDefinition
+        ):
+            continue
+        if isinstance(definition, CycleTimerEventDefinition) and not task.children:
+            # By the case's own clock the cycle is not due yet: one occurrence, now.
+            task._set_internal_data(
+                event_value={"cycles": 1, "next": clock.now().isoformat(), "duration": 0}
+            )
+            definition.update_task(task)
+        task._set_internal_data(event_fired=True)
+    wf.refresh_timers()
 
 
 def _find_task(wf: BpmnWorkflow, task_id: str | None):
