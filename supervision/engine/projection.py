@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -604,6 +605,7 @@ def record_activities(op: Operation, wf) -> None:
             )
             session.add(row)
             open_rows[task_id] = row
+            _record_cycle_firing(session, instance, task, op.now)
         if finished:
             row.ended_at = op.now
             row.canceled = task.state == TaskState.CANCELLED
@@ -613,6 +615,7 @@ def record_activities(op: Operation, wf) -> None:
                 task.state == TaskState.COMPLETED
                 and isinstance(spec, CatchingEvent)
                 and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+                and not _is_cycle(spec)
             ):
                 audit.append(
                     session,
@@ -624,6 +627,30 @@ def record_activities(op: Operation, wf) -> None:
                     details={"name": spec.bpmn_name},
                     at=op.now,
                 )
+
+
+def _is_cycle(spec) -> bool:
+    return isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+
+
+def _record_cycle_firing(session: Session, instance: ProcessInstance, task, now) -> None:
+    """A cycle timer does not complete when it fires: each occurrence starts a new path
+    under the still waiting timer. Record the occurrence when that path starts."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, CatchingEvent):
+        return
+    if not _is_cycle(parent.task_spec):
+        return
+    audit.append(
+        session,
+        "timer",
+        actor="timer",
+        instance_id=instance.id,
+        task_id=str(parent.id),
+        activity_id=parent.task_spec.bpmn_id,
+        details={"name": parent.task_spec.bpmn_name, "cycle": True},
+        at=now,
+    )
 
 
 def record_incident(
