@@ -31,6 +31,8 @@ from db.models.instances import ProcessInstance
 from db.models.instances import TaskCandidate
 from db.models.notifications import Notification
 from db.models.notifications import OutboxMessage
+from db.models.operations import TimerStartSchedule
+from db.models.operations import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",
@@ -62,6 +64,8 @@ __all__ = [
     "ProcessInstance",
     "Setting",
     "TaskCandidate",
+    "TimerStartSchedule",
     "User",
     "UserRole",
+    "WorkerHeartbeat",
 ]

@@ -59,6 +59,10 @@ class ProcessInstance(Base):
     )
     relation: Mapped[str | None] = mapped_column(String(32))
     incident_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by the worker when firing this case's timers failed outside the engine (a bug, a
+    # broken state): the case is left alone until then, so one bad case is not hammered.
+    timer_retry_at: Mapped[datetime | None] = mapped_column()
+    timer_failures: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None] = mapped_column()
@@ -101,6 +105,9 @@ class OpenTask(Base):
     priority: Mapped[int] = mapped_column(Integer, default=50)
     form_key: Mapped[str | None] = mapped_column(String(300))
     alert_level: Mapped[str | None] = mapped_column(String(16))
+    # The level people have been told about (the worker notifies when alert_level, set by
+    # its sweep or by a diagram, is higher); reset when the due date moves.
+    alert_notified: Mapped[str | None] = mapped_column(String(16))
     case_no: Mapped[str | None] = mapped_column(String(64), index=True)
     case_title: Mapped[str | None] = mapped_column(String(300))
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)

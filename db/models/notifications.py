@@ -30,6 +30,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # What the text was made from (level, task name, due date...), so the list can show it
+    # in the reader's language; `title`/`body` hold the text as created.
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class OutboxMessage(Base):
@@ -52,6 +55,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column()
+    locked_by: Mapped[str | None] = mapped_column(String(120))
     sent_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Given up after too many failures (or a permanent refusal): shown to administrators,
+    # who may queue it again.
+    dead_at: Mapped[datetime | None] = mapped_column()
