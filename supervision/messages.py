@@ -110,12 +110,11 @@ def correlate(
     if dedupe_key:
         seen = session.scalar(select(PendingMessage).where(PendingMessage.dedupe_key == dedupe_key))
         if seen is not None:
+            target_id = seen.delivered_instance_id or seen.instance_id
             return [
                 CorrelationResult(
                     "Pending" if seen.active else "Execution",
-                    session.get(ProcessInstance, seen.delivered_instance_id)
-                    if seen.delivered_instance_id
-                    else None,
+                    session.get(ProcessInstance, target_id) if target_id else None,
                     seen,
                 )
             ]
@@ -137,6 +136,7 @@ def correlate(
             )
             _route(session, engine, result, actor)
             results.append(CorrelationResult("Execution", instance))
+        _remember_delivery(session, dedupe_key, name, business_key, results, actor_name)
         return results
     if instance_id is None:
         definitions = start_definitions(session, name)
@@ -154,6 +154,7 @@ def correlate(
                     message_name=name,
                 )
                 results.append(CorrelationResult("ProcessDefinition", started.instance))
+            _remember_delivery(session, dedupe_key, name, business_key, results, actor_name)
             return results
     known = _known_case(session, business_key, instance_id)
     if known is not None and keep_if_early:
@@ -191,6 +192,34 @@ def correlate(
     raise MessageNotCorrelatedError(
         f"Cannot correlate message '{name}': no process definition or execution matches the "
         f"parameters ({target})"
+    )
+
+
+def _remember_delivery(
+    session: Session,
+    dedupe_key: str | None,
+    name: str,
+    business_key: str | None,
+    results: list[CorrelationResult],
+    sender: str | None,
+) -> None:
+    """Keep the key of a message delivered at once, so that a resend is answered from this
+    delivery instead of reaching the case again (or waiting for its next catch event)."""
+    if not dedupe_key or not results or results[0].instance is None:
+        return
+    now = clock.now()
+    session.add(
+        PendingMessage(
+            name=name,
+            business_key=business_key,
+            instance_id=results[0].instance.id,
+            sender=sender,
+            received_at=now,
+            delivered_at=now,
+            delivered_instance_id=results[0].instance.id,
+            dedupe_key=dedupe_key,
+            active=False,
+        )
     )
 
 
