@@ -1,5 +1,9 @@
 """Every blueprint of the app, in registration order."""
 
+from web.api import docs_bp as api_docs_bp
+from web.api import hotline_bp as hotline_api_bp
+from web.rest import bp as engine_rest_bp
+from web.rest import wellknown_bp as camunda_wellknown_bp
 from web.views.auth import bp as auth_bp
 
-BLUEPRINTS = [auth_bp]
+BLUEPRINTS = [auth_bp, engine_rest_bp, camunda_wellknown_bp, hotline_api_bp, api_docs_bp]

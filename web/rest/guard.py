@@ -1,0 +1,148 @@
+"""What every API request goes through: CORS, authentication, the error format.
+
+API calls never use the browser session: each request carries HTTP Basic credentials (a
+user's own password) or a Bearer API token, and is then authorised as that user by the
+same rules as the web app. That is also why the API blueprints are exempt from CSRF.
+A request without credentials gets 401 with `WWW-Authenticate: Basic realm="..."`, which
+is how Camunda Modeler learns that it must show its username/password fields.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import make_response
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from db.models import User
+from supervision import authz
+from supervision.errors import SupervisionError
+from web.database import get_session
+from web.rest import exceptions
+from web.security import api_credentials_user
+from web.security import csrf
+
+ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Accept-Language, Idempotency-Key"
+EXPOSED_HEADERS = "WWW-Authenticate, Location, Retry-After, Content-Disposition"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def protect(bp: Blueprint, style: exceptions.Style) -> None:
+    """Make `bp` an authenticated, CORS-enabled JSON API with Camunda-style errors."""
+    csrf.exempt(bp)
+    bp.before_request(_authenticate)
+    bp.after_request(_decorate)
+
+    def domain_error(exc: SupervisionError):
+        return exceptions.domain_response(exc, style, g.get("rest_username"))
+
+    bp.register_error_handler(SupervisionError, domain_error)
+    bp.register_error_handler(exceptions.RestError, exceptions.rest_response)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, exceptions.unexpected_response)
+
+
+def open_api(bp: Blueprint) -> None:
+    """Public API resources (the OpenAPI document): CORS and errors, no credentials."""
+    csrf.exempt(bp)
+    bp.before_request(_preflight_only)
+    bp.after_request(_decorate)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, exceptions.unexpected_response)
+
+
+def actor() -> User:
+    """The authenticated user, loaded in the current session (also after a retry)."""
+    user_id = g.get("rest_user_id")
+    user = get_session().get(User, user_id) if user_id is not None else None
+    if user is None or not authz.is_usable(user):
+        abort(401)
+    return user
+
+
+def _http_error(exc: HTTPException):
+    response = exceptions.http_response(exc, current_app.config.get("ENGINE_NAME", "default"))
+    if response.status_code == 429:
+        window = int(current_app.config.get("LOGIN_WINDOW_MINUTES", 15))
+        response.headers["Retry-After"] = str(window * 60)
+    return response
+
+
+def _preflight_only():
+    if request.method == "OPTIONS":
+        return _preflight()
+    return None
+
+
+def _refuse_nul() -> None:
+    """PostgreSQL cannot store or compare NUL characters: refuse them up front."""
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        texts += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in t for t in texts):
+        raise exceptions.InvalidRequest("NUL characters are not allowed in the request")
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=False)
+        except ValueError:
+            decoded = b""
+        if b"\x00" in decoded:
+            abort(401)
+
+
+def _authenticate():
+    if request.method == "OPTIONS":
+        return _preflight()
+    _refuse_nul()
+    user = api_credentials_user()  # aborts 401 on wrong credentials, 429 when rate-limited
+    if user is None:
+        abort(401)
+    g.rest_user_id = user.id
+    g.rest_username = user.username
+    return None
+
+
+def _origin_allowed(origin: str) -> bool:
+    allowed = [o.strip() for o in current_app.config.get("CORS_ORIGINS", ("*",)) if o.strip()]
+    return "*" in allowed or origin in allowed
+
+
+def _preflight() -> Response:
+    origin = request.headers.get("Origin")
+    if origin and not _origin_allowed(origin):
+        response = make_response(
+            exceptions.body(
+                "RestException", f"origin {origin} is not allowed to call this API", 0, "cors"
+            ),
+            403,
+        )
+        response.headers["Vary"] = "Origin"
+        return response
+    response = make_response("", 204)
+    response.headers["Allow"] = ALLOWED_METHODS
+    if origin:
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+def _decorate(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin and _origin_allowed(origin):
+        # Echo the origin rather than '*': Camunda Modeler (Electron) sends Authorization,
+        # and some browsers refuse a wildcard next to credentials.
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    response.headers.add("Vary", "Origin")
+    # Case data is personal data: no shared or browser caches.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
