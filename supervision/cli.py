@@ -372,6 +372,77 @@ def seed_demo(ctx: Context) -> None:
     click.echo(summary)
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Work until nothing is due, then exit (for cron).")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between ticks when idle.",
+)
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Cases (and outbox messages) handled per tick before looking again.",
+)
+@click.option(
+    "--at",
+    "frozen_at",
+    hidden=True,
+    help="Run as if it were this ISO date-time (replaying a case; tests). Never in production.",
+)
+@pass_ctx
+def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str | None) -> None:
+    """Fire timers, start timed processes, raise alerts and deliver the outbox."""
+    import logging
+    import signal
+
+    from supervision import clock
+    from supervision.worker import Worker
+    from supervision.worker import WorkerAlreadyRunning
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if frozen_at:
+        from datetime import datetime
+
+        try:
+            at = datetime.fromisoformat(frozen_at)
+        except ValueError:
+            fail(f"--at needs an ISO date-time with offset, got {frozen_at!r}")
+        if at.tzinfo is None:
+            fail("--at needs a UTC offset, e.g. 2026-04-01T09:00:00+08:00")
+        clock.freeze(at)
+    runtime = ctx.runtime
+    try:
+        runner = Worker(
+            runtime.sessions,
+            runtime.engine,
+            database_url=runtime.db.url.render_as_string(hide_password=False),
+            interval=interval,
+            batch=batch,
+        )
+    except ValueError as exc:
+        fail(f"the channel configuration is wrong: {exc}")
+
+    def stop(signum, _frame) -> None:
+        click.echo(f"signal {signum}: stopping after the current case", err=True)
+        runner.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        totals = runner.run(once=once)
+    except WorkerAlreadyRunning as exc:
+        fail(str(exc))
+    if once:
+        click.echo(totals.summary())
+
+
 @cli.group()
 def audit() -> None:
     """The tamper-evident audit trail."""
