@@ -17,6 +17,7 @@ from markupsafe import Markup
 from supervision import clock
 from supervision.permissions import ROLE_LABELS
 from supervision.permissions import Role
+from web.case_view import DOCUMENT_STATUS
 from web.i18n import lang
 from web.navigation import visible_items
 
@@ -25,7 +26,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def dt(value: datetime | str | None) -> str:
     """A moment in Guangyuan time, "2026-11-26 14:05"."""
-    if value in (None, ""):
+    if not value:  # None, "" and Jinja's Undefined
         return ""
     if isinstance(value, str):
         try:
@@ -39,7 +40,7 @@ def dt(value: datetime | str | None) -> str:
 
 def d(value: date | datetime | str | None) -> str:
     """A calendar day, "2026-11-26" (moments are converted to Guangyuan time first)."""
-    if value in (None, ""):
+    if not value:  # None, "" and Jinja's Undefined
         return ""
     if isinstance(value, str):
         try:
@@ -53,7 +54,7 @@ def d(value: date | datetime | str | None) -> str:
 
 def datetime_local(value: object) -> str:
     """The value an <input type=datetime-local> expects ("2026-11-26T14:05")."""
-    if value in (None, ""):
+    if not value:  # None, "" and Jinja's Undefined
         return ""
     if isinstance(value, str):
         try:
@@ -144,6 +145,8 @@ def init_app(app: Flask) -> None:
         nav_items=visible_items,
         role_names=role_names,
         page_window=page_window,
+        now_utc=clock.now,
+        doc_status=lambda code: str(DOCUMENT_STATUS.get(code, code)),
         asset_version=_asset_version(),
     )
     env.trim_blocks = True

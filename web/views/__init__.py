@@ -5,5 +5,15 @@ from web.api import hotline_bp as hotline_api_bp
 from web.rest import bp as engine_rest_bp
 from web.rest import wellknown_bp as camunda_wellknown_bp
 from web.views.auth import bp as auth_bp
+from web.views.cases import bp as cases_bp
+from web.views.tasks import bp as tasks_bp
 
-BLUEPRINTS = [auth_bp, engine_rest_bp, camunda_wellknown_bp, hotline_api_bp, api_docs_bp]
+BLUEPRINTS = [
+    auth_bp,
+    tasks_bp,
+    cases_bp,
+    engine_rest_bp,
+    camunda_wellknown_bp,
+    hotline_api_bp,
+    api_docs_bp,
+]

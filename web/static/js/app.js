@@ -49,6 +49,16 @@
       }
     });
 
+    // Diagrams fit the page width; "实际大小" shows them at drawing scale, scrollable.
+    document.querySelectorAll("[data-diagram-zoom]").forEach(function (button) {
+      var box = document.getElementById(button.getAttribute("aria-controls"));
+      button.addEventListener("click", function () {
+        var actual = button.getAttribute("aria-pressed") !== "true";
+        button.setAttribute("aria-pressed", actual ? "true" : "false");
+        box.classList.toggle("diagram--actual", actual);
+      });
+    });
+
     // Put the keyboard where the user must act: the first field with an error.
     var invalid = document.querySelector(".error-summary");
     if (invalid) { invalid.focus(); }
