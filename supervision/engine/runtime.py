@@ -438,6 +438,11 @@ class WorkflowEngine:
         with self.operation(session, instance, actor, "variables") as (op, wf):
             for task in _live_tasks(wf):
                 task.data.update(deepcopy(fresh))
+                parent = task.parent
+                if task.state == TaskState.WAITING and parent is not None:
+                    # A waiting event takes its parent's data again at every refresh
+                    # (SpiffWorkflow's _update_hook); without this the change is undone.
+                    parent.data.update(deepcopy(fresh))
             if recompute_timers:
                 for task in _live_tasks(wf):
                     definition = getattr(task.task_spec, "event_definition", None)
