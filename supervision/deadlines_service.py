@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from datetime import datetime
 from datetime import time
 from typing import Any
@@ -61,6 +62,25 @@ def _parse(value: Any, what: str) -> datetime:
         return deadlines.parse_instant(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{what} 不是有效的日期 (not a valid date): {value!r}") from exc
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return True
+    return isinstance(value, str) and len(value.strip()) == 10
+
+
+def _explicit_due(value: Any, end_of_day: time) -> str:
+    """A new due date as given: a date means the end of that (local) day."""
+    if _is_date(value):
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InvalidInputError(f"新期限不是有效的日期 (not a valid date): {value!r}") from exc
+        moment = datetime.combine(day, end_of_day, tzinfo=clock.LOCAL_TZ)
+        return moment.isoformat(timespec="seconds")
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return _parse(text, "new_due").isoformat(timespec="seconds")
 
 
 def _granted_so_far(history: list[dict], variable: str) -> int:
@@ -118,7 +138,7 @@ def extend_deadline(
             )
             days = workdays
         else:
-            new_value = new_due.isoformat() if hasattr(new_due, "isoformat") else str(new_due)
+            new_value = _explicit_due(new_due, _end_of_day(settings))
             if _parse(new_value, "new_due") <= old_due:
                 raise InvalidInputError("新期限须晚于原期限 (the new deadline must be later)")
             days = calendar.workdays_between(
@@ -126,7 +146,7 @@ def extend_deadline(
             )
     except CalendarYearMissing as exc:
         raise InvalidInputError(str(exc)) from exc
-    if isinstance(old_value, str) and len(old_value.strip()) == 10:
+    if _is_date(old_value):
         new_value = _parse(new_value, "new_due").date().isoformat()  # keep a date a date
     new_instant = _parse(new_value, "new_due")
     history = list(variables.get(HISTORY_VARIABLE) or [])
