@@ -4,6 +4,7 @@ from web.api import docs_bp as api_docs_bp
 from web.api import hotline_bp as hotline_api_bp
 from web.rest import bp as engine_rest_bp
 from web.rest import wellknown_bp as camunda_wellknown_bp
+from web.views.admin import bp as admin_bp
 from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
 from web.views.tasks import bp as tasks_bp
@@ -16,4 +17,5 @@ BLUEPRINTS = [
     camunda_wellknown_bp,
     hotline_api_bp,
     api_docs_bp,
+    admin_bp,
 ]
