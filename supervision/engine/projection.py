@@ -77,14 +77,28 @@ def case_variables(wf) -> dict[str, Any]:
     if wf.is_completed():
         data = wf.data or (wf.last_task.data if wf.last_task is not None else {})
         return _json_safe(data)
-    live = sorted(
-        (t for t in wf.tasks.values() if t.state & LIVE),
-        key=lambda t: t.last_state_change,
-    )
+    live = sorted(_shared_live_tasks(wf, wf), key=lambda t: t.last_state_change)
     merged: dict[str, Any] = {}
     for task in live:
         DeepMerge.merge(merged, task.data)
     return _json_safe(merged)
+
+
+def _shared_live_tasks(wf, workflow) -> list:
+    """Live tasks of `workflow` and of the embedded subprocesses running in it.
+
+    An embedded subprocess works on the process variables (Camunda), so what is entered
+    inside it is a case variable at once; a called process keeps its own variables.
+    """
+    tasks = []
+    for task in workflow.tasks.values():
+        if not task.state & LIVE:
+            continue
+        tasks.append(task)
+        sub = wf.subprocesses.get(task.id)
+        if sub is not None and type(task.task_spec).__name__ == "SubWorkflowTask":
+            tasks.extend(_shared_live_tasks(wf, sub))
+    return tasks
 
 
 def _first(variables: dict[str, Any], names: Iterable[str]) -> Any:
@@ -537,6 +551,7 @@ _ACTIVITY_TYPES = {
     "ReceiveTask": "receiveTask",
     "BusinessRuleTask": "businessRuleTask",
     "CallActivity": "callActivity",
+    "SubWorkflowTask": "subProcess",
     "EventSubprocess": "subProcess",
     "TransactionSubprocess": "transaction",
     "ExclusiveGateway": "exclusiveGateway",

@@ -1,0 +1,81 @@
+"""Engine behaviour the supervision flows depend on, pinned where it was once broken."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import HistoricActivity
+from db.models import OpenTask
+from db.models import ProcessInstance
+from supervision import cases
+from tests.factories import deploy
+from tests.factories import make_org
+from tests.factories import user
+
+EMBEDDED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
+  xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:di="http://www.omg.org/spec/DD/20100524/DI"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="embedded" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:subProcess id="inner_work" name="inner">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:startEvent id="inner_start"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:userTask id="fill" name="fill" camunda:candidateGroups="city_supervisors">
+        <bpmn:extensionElements><camunda:formData>
+          <camunda:formField id="answer" label="answer" type="string" />
+        </camunda:formData></bpmn:extensionElements>
+        <bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
+      </bpmn:userTask>
+      <bpmn:userTask id="check" name="check" camunda:candidateGroups="city_supervisors">
+        <bpmn:incoming>g2</bpmn:incoming><bpmn:outgoing>g3</bpmn:outgoing>
+      </bpmn:userTask>
+      <bpmn:endEvent id="inner_end"><bpmn:incoming>g3</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="g1" sourceRef="inner_start" targetRef="fill" />
+      <bpmn:sequenceFlow id="g2" sourceRef="fill" targetRef="check" />
+      <bpmn:sequenceFlow id="g3" sourceRef="check" targetRef="inner_end" />
+    </bpmn:subProcess>
+    <bpmn:userTask id="after" name="after" camunda:candidateGroups="city_supervisors">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="inner_work" />
+    <bpmn:sequenceFlow id="f2" sourceRef="inner_work" targetRef="after" />
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_an_embedded_subprocess_deploys_runs_and_shares_its_variables(runtime):
+    with runtime.sessions.begin() as s:
+        make_org(s)
+        result = deploy(s, runtime.engine, ("embedded.bpmn", EMBEDDED))
+        assert [d.key for d in result.definitions] == ["embedded"]
+        case_id = cases.start_case(s, runtime.engine, user(s, "sup1"), key="embedded").instance.id
+    with runtime.sessions.begin() as s:
+        task = s.scalar(select(OpenTask).where(OpenTask.instance_id == case_id))
+        assert task.task_spec_id == "fill"
+        cases.complete_task(s, runtime.engine, user(s, "sup1"), task.id, {"answer": "42"})
+    with runtime.sessions.begin() as s:
+        # Still inside the subprocess: the case already shows what was entered there.
+        assert s.get(ProcessInstance, case_id).variables["answer"] == "42"
+        task = s.scalar(select(OpenTask).where(OpenTask.instance_id == case_id))
+        assert task.task_spec_id == "check"
+        cases.complete_task(s, runtime.engine, user(s, "sup1"), task.id, {})
+    with runtime.sessions() as s:
+        instance = s.get(ProcessInstance, case_id)
+        assert instance.variables["answer"] == "42"
+        assert s.scalar(select(OpenTask.task_spec_id).where(OpenTask.instance_id == case_id)) == (
+            "after"
+        )
+        types = dict(
+            s.execute(
+                select(HistoricActivity.activity_id, HistoricActivity.activity_type).where(
+                    HistoricActivity.instance_id == case_id
+                )
+            ).all()
+        )
+        assert types["inner_work"] == "subProcess"
