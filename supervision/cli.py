@@ -433,12 +433,14 @@ def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str
         click.echo(f"signal {signum}: stopping after the current case", err=True)
         runner.request_stop()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         totals = runner.run(once=once)
     except WorkerAlreadyRunning as exc:
         fail(str(exc))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if once:
         click.echo(totals.summary())
 
