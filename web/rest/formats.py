@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ _DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
     r"(Z|[+-]\d{2}:?\d{2})?$"
 )
+_SPACE_FOR_PLUS = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
 DATE_EXAMPLE = "2026-11-26T09:30:00.000+0800"
 # Far enough for any deadline; keeps every value convertible to UTC and storable.
 MIN_YEAR = 1900
@@ -33,6 +35,9 @@ def format_date(value: datetime | None) -> str | None:
     if value is None:
         return None
     local = value.astimezone(LOCAL_TZ)
+    offset = local.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        local = value.astimezone(UTC)  # local mean time before 1901: not writable as ±HHMM
     millis = local.microsecond // 1000
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}" + local.strftime("%z")
 
@@ -41,7 +46,9 @@ def parse_date(text: Any, what: str = "date") -> datetime:
     """Read Camunda's date format (or ISO 8601); a naive time is taken as local time."""
     if not isinstance(text, str):
         raise InvalidRequest(f"{what}: expected a date string like {DATE_EXAMPLE}")
-    match = _DATE.match(text.strip())
+    # An unencoded "+0800" in a query string arrives as " 0800": take it as meant.
+    cleaned = _SPACE_FOR_PLUS.sub(r"+\1", text.strip())
+    match = _DATE.match(cleaned)
     if not match:
         raise InvalidRequest(
             f"Cannot convert value '{text}' of {what} to a date: expected "
