@@ -569,6 +569,11 @@ class WorkflowEngine:
         if root.state == TaskState.READY:
             root.run()
         starts = [t for t in root.children if isinstance(t.task_spec, StartEvent)]
+        for split in [t for t in root.children if type(t.task_spec).__name__ == "StartEventSplit"]:
+            # Spiff puts a split in front of several start events; open it to choose one.
+            if split.state == TaskState.READY:
+                split.run()
+            starts += [t for t in split.children if isinstance(t.task_spec, StartEvent)]
         if timer_fired:
             _fire_start_timer(wf, starts, start_event_id)
         if len(starts) <= 1:

@@ -79,3 +79,50 @@ def test_an_embedded_subprocess_deploys_runs_and_shares_its_variables(runtime):
             ).all()
         )
         assert types["inner_work"] == "subProcess"
+
+
+TWO_STARTS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d2" targetNamespace="t">
+  <bpmn:process id="two_starts" isExecutable="true">
+    <bpmn:startEvent id="by_message">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m" />
+    </bpmn:startEvent>
+    <bpmn:startEvent id="by_hand"><bpmn:outgoing>f2</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="from_message" camunda:candidateGroups="city_supervisors">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:userTask id="from_hand" camunda:candidateGroups="city_supervisors">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="by_message" targetRef="from_message" />
+    <bpmn:sequenceFlow id="f2" sourceRef="by_hand" targetRef="from_hand" />
+    <bpmn:sequenceFlow id="f3" sourceRef="from_message" targetRef="end" />
+    <bpmn:sequenceFlow id="f4" sourceRef="from_hand" targetRef="end" />
+  </bpmn:process>
+  <bpmn:message id="m" name="Msg_Start" />
+</bpmn:definitions>
+"""
+
+
+def test_a_process_with_a_message_start_and_a_none_start_starts_exactly_one(runtime):
+    """Camunda starts one start event: the message start for the message, else the none one."""
+    with runtime.sessions.begin() as s:
+        make_org(s)
+        deploy(s, runtime.engine, ("two_starts.bpmn", TWO_STARTS))
+        by_message = cases.start_case(
+            s, runtime.engine, user(s, "sup1"), key="two_starts", message_name="Msg_Start"
+        ).instance.id
+        by_hand = cases.start_case(s, runtime.engine, user(s, "sup1"), key="two_starts").instance.id
+    with runtime.sessions() as s:
+
+        def open_tasks(case_id):
+            return sorted(
+                s.scalars(select(OpenTask.task_spec_id).where(OpenTask.instance_id == case_id))
+            )
+
+        assert open_tasks(by_message) == ["from_message"]
+        assert open_tasks(by_hand) == ["from_hand"]
