@@ -212,8 +212,7 @@ def compose(
             if _text(v.get(key)):
                 paragraphs.append(f"{label}：{_text(v.get(key))}")
         if kind.correction is not None:
-            unit, key = kind.correction
-            days = get_settings(session).get(key)
+            unit, days = correction_period(session, kind, v)
             period = f"{days}个工作日" if unit == "workdays" else f"{days}日"
             paragraphs.append(f"请自收到本文书之日起{period}内纠正，并将纠正情况书面报送本机关。")
         if kind.objection:
@@ -295,6 +294,7 @@ def issue(
             "organ_code": organ.group_code,
             "paragraphs": content.paragraphs,
             "case_no": variables.get("case_no"),
+            "correction_caldays": variables.get("correction_caldays"),
         },
         attachment_id=stored.id,
         created_at=now,
@@ -315,13 +315,29 @@ def issue(
     return document
 
 
-def correction_due(session: Session, kind: DocType, served_at: datetime) -> str | None:
+def correction_period(
+    session: Session, kind: DocType, variables: Mapping[str, Any] | None = None
+) -> tuple[str, int]:
+    """(unit, days) of the correction period: the type's setting, or the case's own limit
+    (correction_caldays, e.g. 责令限期移送 within CD(3), TS-05)."""
+    override = (variables or {}).get("correction_caldays")
+    if override not in (None, ""):
+        return "caldays", int(override)
+    unit, key = kind.correction
+    return unit, int(get_settings(session)[key])
+
+
+def correction_due(
+    session: Session,
+    kind: DocType,
+    served_at: datetime,
+    variables: Mapping[str, Any] | None = None,
+) -> str | None:
     """When the bureau must report its correction: counted from service (送达)."""
     if kind.correction is None:
         return None
-    unit, key = kind.correction
+    unit, days = correction_period(session, kind, variables)
     settings = get_settings(session)
-    days = int(settings[key])
     try:
         end_of_day = time.fromisoformat(str(settings.get("deadline_end_of_day") or "23:59:59"))
     except ValueError:
@@ -349,7 +365,7 @@ def serve(
         raise InvalidInputError("已作废的文书不能送达 (a voided document cannot be served)")
     kind = doc_type(document.doc_type)
     document.served_at = served_at
-    due = correction_due(session, kind, served_at)
+    due = correction_due(session, kind, served_at, document.data)
     document.due_at = deadlines.parse_instant(due) if due else None
     document.status = "served"
     document.data = {

@@ -54,52 +54,53 @@ def _group(ctx: HandlerContext, code: Any) -> Group | None:
     return ctx.session.scalar(select(Group).where(Group.code == str(code)))
 
 
-def _payload(ctx: HandlerContext, reserved: tuple[str, ...]) -> dict[str, Any]:
-    return {k: v for k, v in ctx.params.items() if k not in reserved}
+def _names(text: Any) -> list[str]:
+    return [n.strip() for n in str(text or "").replace("，", ",").split(",") if n.strip()]
 
 
-@handler("setDefaults", "为尚未赋值的变量设置默认值（输入参数：变量名 = 默认值）")
+@handler("setDefaults", "为尚未赋值的变量设置默认值（字段：变量名 = 默认值表达式）")
 def set_defaults(ctx: HandlerContext) -> dict:
-    """Give every input parameter's variable its value unless the case already has one.
+    """Give each field's variable the field's value unless the case already has one.
 
     Gateways read these variables; a form that was not sent, or a ticket without the
-    field, then still yields a definite value instead of a failed condition.
+    field, then still yields a definite value instead of a failed condition. Write the
+    value as an expression to keep its type: ${false}, ${0}, ${'normal'}.
     """
     return {k: v for k, v in ctx.params.items() if ctx.data.get(k) is None}
 
 
 @handler("sendMessage", "发送消息：给等待中的相关案件、以消息启动的流程，或外部系统（发件箱）")
 def send_message(ctx: HandlerContext) -> dict:
-    """Throw the message named by the field `message` with the input parameters as its
-    variables, routed like any thrown message (supervision.messages.route_thrown).
-
-    The variables sent are also kept on the case, so it shows what went out.
+    """Throw the message named by the field `message` carrying the variables named in the
+    field `variables` (comma separated; input parameters of the task count as variables),
+    routed like any thrown message (supervision.messages.route_thrown): to a waiting
+    related case, to a process that starts with it, or to the outbox for outside systems.
     """
     from supervision import messages
 
     name = ctx.params.get("message")
     if not name:
         raise InvalidInputError("sendMessage needs the field `message` (the message name)")
-    variables = _payload(ctx, ("message",))
+    payload = {n: ctx.data.get(n) for n in _names(ctx.params.get("variables"))}
     event = MessageEvent(
         name=str(name),
         payload=None,
-        variables=variables,
+        variables=payload,
         instance_id=ctx.instance.id,
         business_key=ctx.instance.business_key,
     )
     messages.route_thrown(ctx.session, ctx.engine, event, None)
-    return variables
+    return {}
 
 
 @handler("startRelatedCase", "发起关联案件（交办下级、拆分诉求等），记录上下级关系")
 def start_related_case(ctx: HandlerContext) -> dict:
     """Start the latest version of the process `process` as a case related to this one.
 
-    Fields: `process`, `relation` (handed_down, split, transferred ...), `copy` (comma
-    separated variable names, or "intake" for the intake fields). Every other input
-    parameter is a variable of the new case (e.g. owner_unit_id of the county). A
-    hand-down also moves the 12345 ticket to the new case, so the hotline's callback
+    Fields: `process`, `relation` (handed_down, split ...), `copy` (comma separated names
+    of the variables the new case gets; "intake" stands for the intake fields). Input
+    parameters of the task override copied values (e.g. owner_unit_id of the county).
+    A hand-down also moves the 12345 ticket to the new case, so the hotline's callback
     reaches the body that now handles it.
     """
     from supervision import cases
@@ -108,10 +109,10 @@ def start_related_case(ctx: HandlerContext) -> dict:
     relation = str(ctx.params.get("relation") or "related")
     if not process:
         raise InvalidInputError("startRelatedCase needs the field `process`")
-    copy = str(ctx.params.get("copy") or "")
-    names = INTAKE_VARIABLES if copy == "intake" else [n.strip() for n in copy.split(",")]
-    variables = {n: ctx.data[n] for n in names if n and n in ctx.data}
-    variables.update(_payload(ctx, ("process", "relation", "copy")))
+    names: list[str] = []
+    for name in _names(ctx.params.get("copy")):
+        names.extend(INTAKE_VARIABLES if name == "intake" else [name])
+    variables = {n: ctx.data[n] for n in names if n in ctx.data}
     variables["parent_case_no"] = ctx.data.get("case_no")
     result = cases.start_case(
         ctx.session,

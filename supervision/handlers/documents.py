@@ -23,7 +23,7 @@ def issue_document(ctx: HandlerContext, doc_type: str | None = None) -> dict:
     code = doc_type or ctx.params.get("type") or ctx.data.get("doc_type")
     if not code:
         raise InvalidInputError("no document type: set the field `type` or the variable doc_type")
-    values = {**ctx.data, **{k: v for k, v in ctx.params.items() if k not in ("type", "variable")}}
+    values = dict(ctx.data)  # input parameters of the task (doc_title ...) are among them
     signer = ctx.data.get("signed_by") or ctx.actor
     document = documents.issue(
         ctx.session,
