@@ -7,6 +7,7 @@ from web.rest import wellknown_bp as camunda_wellknown_bp
 from web.views.admin import bp as admin_bp
 from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
+from web.views.stats import bp as stats_bp
 from web.views.tasks import bp as tasks_bp
 
 BLUEPRINTS = [
@@ -18,4 +19,5 @@ BLUEPRINTS = [
     hotline_api_bp,
     api_docs_bp,
     admin_bp,
+    stats_bp,
 ]
