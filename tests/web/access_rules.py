@@ -91,6 +91,48 @@ RULES: dict[tuple[str, str], Access] = {
     ("POST", "cases.retry"): only(*CHIEFS),
     # attachment = uploaded by the bureau on 执法机关核查
     ("GET", "cases.attachment"): only(*SUPERVISION, *BUREAU),
+    # ---- statistics (scoped to the reader's region by the service)
+    ("GET", "stats.index"): only(*SUPERVISION, "admin", "other_county"),
+    ("GET", "stats.export"): only(*SUPERVISION, "admin", "other_county"),
+    # ---- process designer pages (definition:read for designers and administrators)
+    ("GET", "designer.index"): only("designer", "admin"),
+    ("GET", "designer.process"): only("designer", "admin"),
+    ("GET", "designer.definition"): only("designer", "admin"),
+    ("GET", "designer.xml"): only("designer", "admin"),
+    ("GET", "designer.deploy"): only("designer"),
+    ("POST", "designer.deploy"): only("designer"),
+    ("GET", "designer.start"): only("designer"),
+    ("POST", "designer.start"): only("designer"),
+    # ---- administration: the administrator only (who holds every admin:* permission)
+    **{
+        (method, f"admin.{name}"): only("admin")
+        for method, name in [
+            ("GET", "index"),
+            ("GET", "audit"),
+            ("POST", "audit_verify"),
+            ("GET", "calendar"),
+            ("GET", "calendar_year"),
+            ("POST", "calendar_year"),
+            ("GET", "groups"),
+            ("GET", "group_new"),
+            ("POST", "group_new"),
+            ("GET", "group_edit"),
+            ("POST", "group_edit"),
+            ("POST", "group_active"),
+            ("GET", "settings"),
+            ("POST", "setting_change"),
+            ("GET", "tokens"),
+            ("POST", "token_revoke"),
+            ("GET", "users"),
+            ("GET", "user_new"),
+            ("POST", "user_new"),
+            ("GET", "user_edit"),
+            ("POST", "user_edit"),
+            ("POST", "user_active"),
+            ("POST", "user_password"),
+            ("POST", "token_create"),
+        ]
+    },
 }
 
 # API routes that answer without credentials (documentation, discovery).
@@ -101,23 +143,41 @@ PUBLIC_API: set[tuple[str, str]] = {
 }
 
 
+# Where two pages use one parameter name for different things.
+ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
+    "designer.process": {"key": "review_parallel"},
+}
+
+
 def params(ids) -> dict[str, object]:
     """Values for the URL parameters of every route, from the matrix's scenario."""
     return {
+        "definition_id": ids.definition,
         "case_id": ids.case_a,
         "task_id": ids.finance_task,
         "attachment_id": ids.attachment,
         "incident_id": ids.incident,
         "filename": "css/app.css",
+        "username": "market1",
+        "code": "city_market",
+        "year": 2026,
+        "key": "sign_for_workdays",
+        "token_id": ids.token,
     }
 
 
 def foreign_params(ids) -> dict[str, object]:
     """The same parameters pointing at case B, of 昭化区: nothing of it may leak to 利州区."""
     return {
+        "definition_id": ids.definition,
         "case_id": ids.case_b,
         "task_id": ids.case_b_task,
         "attachment_id": ids.case_b_attachment,
         "incident_id": ids.case_b_incident,
         "filename": "css/app.css",
+        "username": "zhaohua1",
+        "code": "zhaohua_supervisors",
+        "year": 2026,
+        "key": "sign_for_workdays",
+        "token_id": ids.token,
     }

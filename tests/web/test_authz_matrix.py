@@ -21,17 +21,20 @@ import db.models  # noqa: F401
 from db.base import Base
 from db.models import Incident
 from db.models import OpenTask
+from db.models import ProcessInstance
 from db.session import make_engine
 from db.session import make_sessionmaker
 from supervision import attachments
 from supervision import cases
 from supervision import clock
+from supervision import identity
 from supervision.bootstrap import build_engine
 from supervision.calendar import seed_from_chinese_calendar
 from tests.conftest import CALENDAR_YEARS
 from tests.factories import PASSWORD
 from tests.factories import user
 from tests.web.access_rules import API
+from tests.web.access_rules import ENDPOINT_PARAMS
 from tests.web.access_rules import PUBLIC
 from tests.web.access_rules import PUBLIC_API
 from tests.web.access_rules import ROLES
@@ -62,6 +65,8 @@ class Ids:
     case_b_attachment: str
     case_b_incident: int
     case_b_marks: tuple[str, ...]
+    token: int
+    definition: str
 
 
 def _scenario(session, engine) -> Ids:
@@ -89,6 +94,7 @@ def _scenario(session, engine) -> Ids:
     )
     b_incident = Incident(instance_id=case_b, activity_id="finance_review", message="昭化故障")
     session.add_all([incident, b_incident])
+    token, _secret = identity.create_token(session, user(session, "operator"), "热线", "admin")
     session.flush()
     return Ids(
         case_a=case_a,
@@ -100,6 +106,8 @@ def _scenario(session, engine) -> Ids:
         case_b_attachment=b_attachment.id,
         case_b_incident=b_incident.id,
         case_b_marks=("ZHJD-2026-0099", "昭化区秘密案件", case_b),
+        token=token.id,
+        definition=session.get(ProcessInstance, case_a).definition_id,
     )
 
 
@@ -264,7 +272,7 @@ def test_every_route_for_every_role(board, world):
             access = RULES.get(key)
         if access is None:
             continue  # reported by test_every_route_has_a_rule
-        url = _url(board.app, rule, values)
+        url = _url(board.app, rule, {**values, **ENDPOINT_PARAMS.get(rule.endpoint, {})})
         for role in ROLES:
             if method != "GET":
                 board.swap()
@@ -295,7 +303,7 @@ def test_no_route_shows_another_countys_case(board, world):
     for method, rule in _routes(board.app):
         if rule.rule.startswith(API_PREFIXES):
             continue
-        url = _url(board.app, rule, values)
+        url = _url(board.app, rule, {**values, **ENDPOINT_PARAMS.get(rule.endpoint, {})})
         for role in ("other_county", "bureau_handler", "special_supervisor", "evaluator"):
             if method != "GET":
                 board.swap()
