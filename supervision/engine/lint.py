@@ -349,9 +349,13 @@ class Linter:
         collection = node.get(f"{_C}collection")
         if collection is not None:
             try:
-                expressions.variable_name(collection)
-            except ValueError as exc:
-                self.error(node, str(exc))
+                python = expressions.collection_to_python(collection, self.ctx.functions)
+            except ValueError as exc:  # JuelError is a ValueError
+                self.error(node, f"camunda:collection: {exc}")
+            else:
+                problem = check_expression(python)
+                if problem:
+                    self.error(node, f"camunda:collection does not compile ({problem})")
         for child, what in (
             ("loopCardinality", "loopCardinality"),
             ("completionCondition", "completionCondition"),

@@ -1,12 +1,8 @@
 """The script environment: restricted Python for scripts, conditions and expressions.
 
-Designers' scripts and expressions run with RestrictedPython: no imports, no open/eval/
-exec, no names or attributes starting with an underscore (so no dunder walking such as
-().__class__.__base__.__subclasses__()), str.format refused, range() capped, `*`/`**`/`<<`
-size-checked, and a time limit enforced line by line. That makes a broken or hostile
-diagram fail with a clear error instead of reading files or hanging a worker. It is
-defence in depth, not a promise that arbitrary hostile code is contained: only process
-designers may deploy diagrams.
+Designers' scripts and expressions run in the sandbox of supervision.engine.sandbox
+(RestrictedPython, size guards, a time limit). That makes a broken or hostile diagram fail
+with a clear error instead of reading files or hanging a worker.
 
 Expressions see the case variables plus the function library (workdays, caldays, ...)
 and the JUEL helpers; the functions read "now", the working-day calendar and the settings
@@ -15,13 +11,9 @@ from the EvaluationContext the runtime installs for each operation.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import contextlib
 import contextvars
-import operator
-import sys
-import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -29,206 +21,39 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval
-from RestrictedPython import compile_restricted_exec
-from RestrictedPython.Eval import default_guarded_getitem
-from RestrictedPython.Eval import default_guarded_getiter
-from RestrictedPython.Guards import full_write_guard
-from RestrictedPython.Guards import guarded_iter_unpack_sequence
-from RestrictedPython.Guards import guarded_unpack_sequence
-from RestrictedPython.Guards import safer_getattr
-from RestrictedPython.Limits import limited_range
-from RestrictedPython.PrintCollector import PrintCollector
-from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from supervision import clock
 from supervision.engine import juel
+from supervision.engine.sandbox import GUARD_NAMES
+from supervision.engine.sandbox import GUARDS
+from supervision.engine.sandbox import SCRIPT_TIME_LIMIT_SECONDS
+from supervision.engine.sandbox import ScriptCompileError
+from supervision.engine.sandbox import ScriptTimeout
+from supervision.engine.sandbox import check_expression
+from supervision.engine.sandbox import check_script
+from supervision.engine.sandbox import compile_expression
+from supervision.engine.sandbox import compile_script
+from supervision.engine.sandbox import expression_may_loop
+from supervision.engine.sandbox import time_limit
 
-SCRIPT_TIME_LIMIT_SECONDS = 2.0
-MAX_SEQUENCE_RESULT = 1_000_000
-MAX_EXPONENT = 4096
-MAX_SHIFT = 4096
+__all__ = [
+    "EvaluationContext",
+    "RestrictedEnvironment",
+    "ScriptCompileError",
+    "ScriptEngine",
+    "ScriptTimeout",
+    "check_expression",
+    "check_script",
+    "current_context",
+    "evaluation_context",
+]
 
-
-class ScriptTimeout(RuntimeError):
-    pass
-
-
-class UnknownHandlerError(LookupError):
-    pass
-
-
-# ---------------------------------------------------------------- compilation
-
-
-class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus size checks on the operators that can explode."""
-
-    _GUARDED = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}
-
-    def visit_BinOp(self, node: ast.BinOp):
-        node = self.node_contents_visit(node)
-        symbol = self._GUARDED.get(type(node.op))
-        if symbol is None:
-            return node
-        call = ast.Call(
-            func=ast.Name("_binop_", ast.Load()),
-            args=[ast.Constant(symbol), node.left, node.right],
-            keywords=[],
-        )
-        # The new nodes need line numbers too, or compile() refuses the tree.
-        return ast.fix_missing_locations(ast.copy_location(call, node))
-
-
-class ScriptCompileError(SyntaxError):
-    pass
-
-
-@lru_cache(maxsize=4096)
-def compile_expression(source: str):
-    result = compile_restricted_eval(source, "<expression>", policy=_Policy)
-    if result.errors or result.code is None:
-        raise ScriptCompileError("; ".join(result.errors) or f"cannot compile {source!r}")
-    return result.code
-
-
-@lru_cache(maxsize=1024)
-def compile_script(source: str):
-    result = compile_restricted_exec(source, "<script>", policy=_Policy)
-    if result.errors or result.code is None:
-        raise ScriptCompileError("; ".join(result.errors) or "cannot compile script")
-    return result.code
-
-
-def check_expression(source: str) -> str | None:
-    """Return an error message, or None when the expression compiles under the policy."""
-    try:
-        compile_expression(source)
-    except ScriptCompileError as exc:
-        return str(exc)
-    except SyntaxError as exc:  # pragma: no cover - RestrictedPython reports these as errors
-        return str(exc)
-    return None
-
-
-def check_script(source: str) -> str | None:
-    try:
-        compile_script(source)
-    except ScriptCompileError as exc:
-        return str(exc)
-    return None
-
-
-# ---------------------------------------------------------------- guards
-
-
-def _binop(symbol: str, left: Any, right: Any) -> Any:
-    if symbol == "**":
-        if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-            raise ValueError(f"exponent {right} is too large")
-        return left**right
-    if symbol == "<<":
-        if isinstance(right, int) and right > MAX_SHIFT:
-            raise ValueError(f"shift {right} is too large")
-        return left << right
-    for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, str | bytes | list | tuple) and isinstance(count, int):
-            if len(seq) * count > MAX_SEQUENCE_RESULT:
-                raise ValueError("the result of * would be too large")
-    return left * right
-
-
-_INPLACE = {
-    "+=": operator.iadd,
-    "-=": operator.isub,
-    "*=": lambda a, b: _binop("*", a, b),
-    "/=": operator.itruediv,
-    "//=": operator.ifloordiv,
-    "%=": operator.imod,
-    "**=": lambda a, b: _binop("**", a, b),
-    "|=": operator.ior,
-    "&=": operator.iand,
-}
-
-
-def _inplacevar(op: str, target: Any, value: Any) -> Any:
-    try:
-        return _INPLACE[op](target, value)
-    except KeyError:
-        raise ValueError(f"operator {op} is not allowed") from None
-
-
-_SAFE_BUILTIN_NAMES = (
-    "abs",
-    "all",
-    "any",
-    "bool",
-    "dict",
-    "divmod",
-    "enumerate",
-    "float",
-    "int",
-    "isinstance",
-    "len",
-    "list",
-    "max",
-    "min",
-    "reversed",
-    "round",
-    "set",
-    "sorted",
-    "str",
-    "sum",
-    "tuple",
-    "zip",
-    "Exception",
-    "ValueError",
-    "KeyError",
-    "TypeError",
-    "IndexError",
-)
-SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
-SAFE_BUILTINS.update({"None": None, "True": True, "False": False, "range": limited_range})
-
-GUARDS: dict[str, Any] = {
-    "__builtins__": SAFE_BUILTINS,
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar,
-    "_binop_": _binop,
-    "_print_": PrintCollector,
-    "__name__": "script",
-    "__metaclass__": type,
-}
-_GUARD_NAMES = frozenset(GUARDS)
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Stop designer code that runs longer than `seconds` (checked on every line/call)."""
-    deadline = time.monotonic() + seconds
-    previous = sys.gettrace()
-
-    def tracer(frame, event, arg):
-        if time.monotonic() > deadline:
-            raise ScriptTimeout(f"the script ran longer than {seconds:g} s and was stopped")
-        return tracer
-
-    sys.settrace(tracer)
-    try:
-        yield
-    finally:
-        sys.settrace(previous)
+MAX_VARIABLE_NODES = 200_000  # values a script may leave in the case, all variables together
 
 
 # ---------------------------------------------------------------- evaluation context
@@ -278,18 +103,32 @@ def evaluation_context(ctx: EvaluationContext) -> Iterator[EvaluationContext]:
         _context.reset(token)
 
 
-def _json_safe(name: str, value: Any) -> Any:
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def spend(self, name: str) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ValueError(
+                f"the script left too much data (at variable '{name}'); keep case "
+                "variables small and store documents as attachments"
+            )
+
+
+def _json_safe(name: str, value: Any, budget: _Budget) -> Any:
+    budget.spend(name)
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         # Spiff cannot serialise dates; designers expect ISO text anyway.
         return value.isoformat()
     if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
+        return [_json_safe(name, v, budget) for v in sorted(value, key=repr)]
     if isinstance(value, dict):
-        return {k: _json_safe(name, v) for k, v in value.items()}
+        return {str(k): _json_safe(name, v, budget) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(name, v) for v in value]
+        return [_json_safe(name, v, budget) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise TypeError(
@@ -298,11 +137,27 @@ def _json_safe(name: str, value: Any) -> Any:
     )
 
 
+class ScriptError(RuntimeError):
+    """A script failed; the message names the line, as designers wrote it."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _script_line(exc: BaseException) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<script>":
+            line = frame.lineno
+    return line
+
+
 # ---------------------------------------------------------------- environment
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """Evaluates expressions and executes scripts with the guards above."""
+    """Evaluates expressions and executes scripts in the sandbox."""
 
     def __init__(
         self,
@@ -314,37 +169,65 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self.time_limit_seconds = time_limit_seconds
 
     def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict:
-        scope = dict(GUARDS)
-        scope.update(context)
+        # Variables first, so that none can replace a helper, a function or a guard
+        # (a REST client may send a variable called '_getattr_' or '__builtins__').
+        scope = {k: v for k, v in context.items() if not k.startswith("_")}
         scope.update(juel.HELPERS)
         scope.update(self.functions)
         if external:
-            scope.update(external)
+            scope.update({k: v for k, v in external.items() if not k.startswith("_")})
+        scope.update(GUARDS)
         return scope
 
     def evaluate(self, expression, context, external_context=None):
         code = compile_expression(expression)
-        return eval(code, self._globals(context, external_context))  # noqa: S307
+        scope = self._globals(context, external_context)
+        if expression_may_loop(expression):
+            with time_limit(self.time_limit_seconds):
+                return eval(code, scope)  # noqa: S307
+        return eval(code, scope)  # noqa: S307
 
     def execute(self, script, context, external_context=None):
         code = compile_script(script)
         scope = self._globals(context, external_context)
         injected = set(scope) - set(context)
-        with time_limit(self.time_limit_seconds):
-            exec(code, scope)  # noqa: S102
-        protected = injected | _GUARD_NAMES
-        for key in list(context):
-            if key not in scope:
-                del context[key]  # the script deleted it
+        try:
+            with time_limit(self.time_limit_seconds):
+                exec(code, scope)  # noqa: S102
+        except Exception as exc:
+            line = _script_line(exc)
+            where = f"line {line}: " if line else ""
+            raise ScriptError(f"{where}{type(exc).__name__}: {exc}", line) from exc
+        protected = injected | GUARD_NAMES
+        budget = _Budget(MAX_VARIABLE_NODES)
+        updates = {}
         for key, value in scope.items():
             if key in protected or key.startswith("_") or callable(value):
                 continue
-            context[key] = _json_safe(key, value)
+            updates[key] = _json_safe(key, value, budget)
+        for key in list(context):
+            if key not in scope and not key.startswith("_"):
+                del context[key]  # the script deleted it
+        context.update(updates)
         return True
 
 
 class ScriptEngine(PythonScriptEngine):
     """Spiff's script engine with the restricted environment and the handler registry."""
+
+    def execute(self, task, script, external_context=None):
+        # Spiff's own error path builds messages that fail for non-text arguments and
+        # never finds the line of our compiled scripts.
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except ScriptError as exc:
+            raise WorkflowTaskException(
+                f"script {exc}", task=task, exception=exc.__cause__, line_number=exc.line
+            ) from exc
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"script {type(exc).__name__}: {exc}", task=task, exception=exc
+            ) from exc
 
     def __init__(
         self,
