@@ -462,9 +462,14 @@ class Diagram:
         )
         return self._add(node)
 
-    def subprocess(self, id, name, col, row, to_col, to_row, *, doc=None, event=False):
+    def subprocess(self, id, name, col, row, to_col, to_row, *, doc=None, event=False, multi=None):
+        """An expanded subprocess over the grid cells (col, row)..(to_col, to_row);
+        `multi` = (collection, element variable[, sequential]) makes it multi-instance."""
         attrs = {"triggeredByEvent": "true"} if event else {}
-        node = Node(id, "subProcess", name, col, row, TASK, attrs, doc=doc, span=(to_col, to_row))
+        inner = [_multi(*multi)] if multi else []
+        node = Node(
+            id, "subProcess", name, col, row, TASK, attrs, inner, doc=doc, span=(to_col, to_row)
+        )
         return self._add(node)
 
     def inside(self, subprocess_id: str | None):
@@ -655,15 +660,13 @@ class Diagram:
                 body.append(f"{ind}  <bpmn:incoming>{fid}</bpmn:incoming>")
             for fid in node.outgoing:
                 body.append(f"{ind}  <bpmn:outgoing>{fid}</bpmn:outgoing>")
-            if node.tag == "subProcess":
-                body.extend(self._elements_xml(node.id, ind + "  "))
-            for x in others:
+            for x in others:  # event definitions, loop characteristics, script
                 if x.startswith("<bpmn:script>"):
                     body.append(f"{ind}  {x}")  # script text keeps its own indentation
                 else:
                     body.extend(f"{ind}  {line}" for line in x.split("\n") if line)
-            if node.tag == "subProcess":
-                open_tag = open_tag.replace("<bpmn:subProcess", "<bpmn:subProcess", 1)
+            if node.tag == "subProcess":  # flow elements come after the activity's own parts
+                body.extend(self._elements_xml(node.id, ind + "  "))
             if body:
                 out.append(open_tag + ">")
                 out.extend(body)

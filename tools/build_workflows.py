@@ -10,7 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = [
     "complaint_intake",
     "document_issuing",
+    "major_case_supervision",
+    "observation",
     "referral",
+    "third_party_evaluation",
 ]
 
 

@@ -50,3 +50,32 @@ def provision_evaluators(ctx: HandlerContext) -> dict:
         details={"group": group.code, "accounts": accounts, "until": until},
     )
     return {"evaluator_access_until": until.isoformat(), "evaluator_accounts": accounts}
+
+
+def _agency(ctx: HandlerContext) -> str:
+    target = ctx.data.get("target")
+    agency = target.get("agency") if isinstance(target, dict) else target
+    if not agency:
+        raise InvalidInputError("no evaluated unit (element variable `target`) in this step")
+    return str(agency)
+
+
+@handler("recordAgencyResult", "记录一个被评估单位在本环节的结果（多实例中每个单位一份）")
+def record_agency_result(ctx: HandlerContext) -> dict:
+    """Keep what one unit's instance entered (the variables named in the field `fields`)
+    under a variable of its own, eval_<stage>__<unit>: parallel instances of a
+    multi-instance step then never overwrite each other's results."""
+    stage = str(ctx.params.get("stage") or "result")
+    names = [n.strip() for n in str(ctx.params.get("fields") or "").split(",") if n.strip()]
+    return {f"eval_{stage}__{_agency(ctx)}": {n: ctx.data.get(n) for n in names}}
+
+
+@handler("collectAgencyResults", "把各被评估单位在本环节的结果汇总到 eval_targets")
+def collect_agency_results(ctx: HandlerContext) -> dict:
+    stage = str(ctx.params.get("stage") or "result")
+    targets = []
+    for target in ctx.data.get("eval_targets") or []:
+        merged = dict(target)
+        merged.update(ctx.data.get(f"eval_{stage}__{target['agency']}") or {})
+        targets.append(merged)
+    return {"eval_targets": targets}

@@ -126,3 +126,43 @@ def test_a_process_with_a_message_start_and_a_none_start_starts_exactly_one(runt
 
         assert open_tasks(by_message) == ["from_message"]
         assert open_tasks(by_hand) == ["from_hand"]
+
+
+MULTI = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d3" targetNamespace="t">
+  <bpmn:process id="per_unit" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="each" camunda:candidateGroups="${unit}">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="${units}"
+        camunda:elementVariable="unit" />
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each" />
+    <bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_multi_instance_collection_passes_the_linter_and_runs(runtime):
+    with runtime.sessions.begin() as s:
+        make_org(s)
+        deploy(s, runtime.engine, ("per_unit.bpmn", MULTI))
+        case_id = cases.start_case(
+            s,
+            runtime.engine,
+            user(s, "sup1"),
+            key="per_unit",
+            variables={"units": ["city_market", "city_supervisors"]},
+        ).instance.id
+    with runtime.sessions() as s:
+        groups = sorted(
+            g
+            for (g,) in s.execute(
+                select(OpenTask.candidate_groups).where(OpenTask.instance_id == case_id)
+            )
+            for g in g
+        )
+        assert groups == ["city_market", "city_supervisors"]
