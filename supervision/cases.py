@@ -323,7 +323,10 @@ def claim_task(session: Session, actor: User, task_id: str) -> OpenTask:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
-        session.refresh(task)
+        # Someone claimed it first, or completed it meanwhile (the row is gone: refresh
+        # would fail with a SQLAlchemy error instead of telling the user).
+        session.expunge(task)
+        task = open_task(session, task_id)
         raise TaskAlreadyClaimedError(
             f"此任务已由 {task.assignee} 签收 (already claimed by {task.assignee})"
         )
