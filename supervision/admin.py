@@ -42,7 +42,27 @@ from supervision.permissions import Role
 from supervision.settings import SETTINGS
 from supervision.settings import set_setting
 
-GROUP_KINDS = ("supervision", "bureau", "hotline", "external", "section", "government")
+# Unit kinds of the demo organisation (supervision.demo) and of the test organisation.
+GROUP_KINDS = (
+    "justice_bureau",
+    "supervision",
+    "supervision_chief",
+    "supervision_leader",
+    "justice_office",
+    "bureau",
+    "bureau_head",
+    "vertical",
+    "government",
+    "government_office",
+    "hotline",
+    "invited_supervisor",
+    "evaluator",
+    "discipline",
+    "police",
+    "procuratorate",
+    "external",
+    "section",
+)
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 REGION = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
@@ -367,7 +387,7 @@ def _check_group(
 ) -> Group | None:
     if not (data.name or "").strip():
         errors["name"] = "请填写单位名称 (enter the unit's name)"
-    if data.kind not in GROUP_KINDS:
+    if data.kind not in GROUP_KINDS and not (itself is not None and data.kind == itself.kind):
         errors["kind"] = "请从列表中选择 (choose one of the listed values)"
     if data.level not in identity.LEVELS:
         errors["level"] = "请从列表中选择 (choose one of the listed values)"

@@ -47,12 +47,24 @@ SECTIONS = [
     ("admin.audit", _l("审计"), Permission.ADMIN_AUDIT),
 ]
 KIND_LABELS = {
+    "justice_bureau": _l("司法局"),
     "supervision": _l("行政执法监督机构"),
+    "supervision_chief": _l("监督机构负责人"),
+    "supervision_leader": _l("分管局领导"),
+    "justice_office": _l("司法所"),
     "bureau": _l("行政执法机关"),
+    "bureau_head": _l("执法机关负责人"),
+    "vertical": _l("垂直管理机构"),
+    "government": _l("人民政府"),
+    "government_office": _l("政府办公室"),
     "hotline": _l("12345热线"),
+    "invited_supervisor": _l("特邀行政执法监督员"),
+    "evaluator": _l("第三方评估机构"),
+    "discipline": _l("纪委监委"),
+    "police": _l("公安机关"),
+    "procuratorate": _l("检察院"),
     "external": _l("外部人员"),
     "section": _l("内设科室"),
-    "government": _l("人民政府"),
 }
 LEVEL_LABELS = {
     "province": _l("省级"),
