@@ -42,6 +42,9 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -
     ]
     click.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     server = subprocess.Popen(command)
+    # A service manager stops us with SIGTERM: shut the children down as for Ctrl+C,
+    # instead of dying at once and leaving gunicorn and the worker running unowned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -51,6 +54,10 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -
         if worker_process is not None:
             worker_process.terminate()
             worker_process.wait()
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:  # pragma: no cover
