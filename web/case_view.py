@@ -259,14 +259,37 @@ class Change:
     value: str
 
 
-def changes(values: Mapping[str, Any], fields: Mapping[str, FormField]) -> list[Change]:
+def changes(
+    values: Mapping[str, Any],
+    fields: Mapping[str, FormField],
+    units: Mapping[str, str] | None = None,
+) -> list[Change]:
     result = []
     for name, value in values.items():
         f = fields.get(name)
         label = f.label if f is not None else name
-        shown = masked(name, value) if is_personal(name) else show_value(value, f)
+        if is_personal(name):
+            shown = masked(name, value)
+        elif f is not None and f.type == "group" and units and isinstance(value, str):
+            shown = units.get(value, value)
+        else:
+            shown = show_value(value, f)
         result.append(Change(label, shown))
     return result
+
+
+def _unit_values(events: list[AuditEvent], fields: Mapping[str, FormField]) -> list[str]:
+    """Every unit code the events' data names, to look their names up at once."""
+    codes = []
+    for event in events:
+        details = event.details or {}
+        values = details.get("values") or details.get("variables") or {}
+        if isinstance(values, dict):
+            for name, value in values.items():
+                f = fields.get(name)
+                if f is not None and f.type == "group" and isinstance(value, str):
+                    codes.append(value)
+    return codes
 
 
 # ---------------------------------------------------------------- timeline
@@ -305,6 +328,7 @@ def timeline(
         events = [e for e in events if viewer.sees_event(e)]
     fields = form_fields(session, engine, instance, (e.activity_id for e in events))
     people = display_names(session, [e.actor for e in events] + _assignees(events))
+    units = group_names(session, _unit_values(events, fields))
     entries = []
     for event in events:
         details = event.details or {}
@@ -315,7 +339,7 @@ def timeline(
             action=str(ACTION_LABELS.get(event.action, event.action)),
             activity=details.get("name") or activity_names.get(event.activity_id or ""),
             changes=(
-                changes(values, fields)
+                changes(values, fields, units)
                 if isinstance(values, dict) and (viewer is None or viewer.sees_data_of(event))
                 else []
             ),

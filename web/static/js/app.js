@@ -50,13 +50,29 @@
     });
 
     // Diagrams fit the page width; "实际大小" shows them at drawing scale, scrollable.
+    // A diagram far wider than the page starts at drawing scale, scrolled to the step in
+    // progress, because fitted it would be too small to read.
     document.querySelectorAll("[data-diagram-zoom]").forEach(function (button) {
       var box = document.getElementById(button.getAttribute("aria-controls"));
-      button.addEventListener("click", function () {
-        var actual = button.getAttribute("aria-pressed") !== "true";
+      var svg = box.querySelector("svg");
+      function show(actual) {
         button.setAttribute("aria-pressed", actual ? "true" : "false");
         box.classList.toggle("diagram--actual", actual);
+        if (actual) { focusCurrent(); }
+      }
+      function focusCurrent() {
+        var current = box.querySelector(".el.state-incident, .el.state-active");
+        if (!current) { return; }
+        var step = current.getBoundingClientRect();
+        var frame = box.getBoundingClientRect();
+        box.scrollLeft += step.left - frame.left - (frame.width - step.width) / 2;
+        box.scrollTop += step.top - frame.top - (frame.height - step.height) / 2;
+      }
+      button.addEventListener("click", function () {
+        show(button.getAttribute("aria-pressed") !== "true");
       });
+      var natural = svg ? parseFloat(svg.getAttribute("width")) : 0;
+      if (natural > box.clientWidth * 1.6) { show(true); }
     });
 
     // Put the keyboard where the user must act: the first field with an error.
