@@ -7,6 +7,7 @@ from web.rest import wellknown_bp as camunda_wellknown_bp
 from web.views.admin import bp as admin_bp
 from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
+from web.views.designer import bp as designer_bp
 from web.views.stats import bp as stats_bp
 from web.views.tasks import bp as tasks_bp
 
@@ -20,4 +21,5 @@ BLUEPRINTS = [
     api_docs_bp,
     admin_bp,
     stats_bp,
+    designer_bp,
 ]
