@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supervision.bootstrap import build_engine
 from web import database
@@ -31,6 +32,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 

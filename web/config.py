@@ -57,6 +57,10 @@ class Config:
     CORS_ORIGINS = tuple(
         o for o in os.environ.get("SUPERVISION_CORS_ORIGINS", "*").split(",") if o.strip()
     )
+    # How many reverse proxies (nginx) stand in front of the app: their X-Forwarded-For and
+    # X-Forwarded-Proto are then believed, so login rate limits count per client address
+    # rather than per proxy. 0 when the app is reached directly.
+    TRUSTED_PROXIES = int(os.environ.get("SUPERVISION_TRUSTED_PROXIES", "0") or 0)
     ENGINE_NAME = "default"
     JSON_AS_ASCII = False
 
