@@ -407,6 +407,8 @@ def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # SpiffWorkflow logs every task state change at INFO: noise, and it costs time.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     if frozen_at:
         from datetime import datetime
 

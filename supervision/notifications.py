@@ -144,18 +144,38 @@ def _base_url() -> str:
     return (os.environ.get("SUPERVISION_BASE_URL") or "").rstrip("/")
 
 
-def _insert(session: Session, row: Notification) -> bool:
-    if row.dedupe_key and session.scalar(
-        select(Notification.id).where(Notification.dedupe_key == row.dedupe_key)
-    ):
-        return False
+def _insert_all(session: Session, rows: list[Notification]) -> list[Notification]:
+    """Insert the rows whose dedupe key is new; keep the others' (raised meanwhile) out."""
+    keys = [r.dedupe_key for r in rows if r.dedupe_key]
+    taken = (
+        set(
+            session.scalars(
+                select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
+            )
+        )
+        if keys
+        else set()
+    )
+    fresh = [r for r in rows if r.dedupe_key not in taken]
+    if not fresh:
+        return []
     try:
         with session.begin_nested():
-            session.add(row)
+            session.add_all(fresh)
             session.flush()
+        return fresh
     except IntegrityError:
-        return False  # raised at the same moment by another worker: theirs counts
-    return True
+        pass  # another worker raised the same notice at this moment: row by row, then
+    kept = []
+    for row in fresh:
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            kept.append(row)
+        except IntegrityError:
+            continue
+    return kept
 
 
 def notify(
@@ -175,13 +195,12 @@ def notify(
     channel_set = channels if channels is not None else channel_config.configured()
     external = channel_set.notification_channels(kind)
     now = clock.now()
-    created: list[Notification] = []
-    seen: set[str] = set()
+    people: dict[str, User] = {}
     for user in recipients:
-        if user.username in seen or not authz.is_usable(user):
-            continue
-        seen.add(user.username)
-        row = Notification(
+        if user.username not in people and authz.is_usable(user):
+            people[user.username] = user
+    rows = [
+        Notification(
             username=user.username,
             kind=kind[:32],
             instance_id=instance_id,
@@ -192,10 +211,11 @@ def notify(
             dedupe_key=f"{dedupe}:{user.username}"[:200] if dedupe else None,
             data=dict(data or {}),
         )
-        if not _insert(session, row):
-            continue
-        created.append(row)
-        _queue_external(session, row, user, external)
+        for user in people.values()
+    ]
+    created = _insert_all(session, rows)
+    for row in created:
+        _queue_external(session, row, people[row.username], external)
     return created
 
 
