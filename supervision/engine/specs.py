@@ -139,6 +139,11 @@ class CallActivity(SpiffCallActivity):
                 scopes.add_local(my_task, mapping["target"])
         values = _map_variables(my_task, end_data, self.out_mappings or [], None)
         my_task.data.update(deepcopy(values))
+        # camunda:out sets process variables: every branch of the case sees them at once.
+        local = scopes.local_names(my_task)
+        variables.share(
+            my_task.workflow.top_workflow, {k: v for k, v in values.items() if k not in local}
+        )
 
 
 class EventSubprocess(SpiffEventSubprocess):

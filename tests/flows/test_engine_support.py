@@ -166,3 +166,64 @@ def test_a_multi_instance_collection_passes_the_linter_and_runs(runtime):
             for g in g
         )
         assert groups == ["city_market", "city_supervisors"]
+
+
+CALLED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d4" targetNamespace="t">
+  <bpmn:process id="child" isExecutable="true">
+    <bpmn:startEvent id="c_start"><bpmn:outgoing>c1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="c_work" camunda:candidateGroups="city_supervisors">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="verdict" label="verdict" type="string" />
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>c1</bpmn:incoming><bpmn:outgoing>c2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="c_end"><bpmn:incoming>c2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="c1" sourceRef="c_start" targetRef="c_work" />
+    <bpmn:sequenceFlow id="c2" sourceRef="c_work" targetRef="c_end" />
+  </bpmn:process>
+  <bpmn:process id="parent" isExecutable="true">
+    <bpmn:startEvent id="p_start"><bpmn:outgoing>p1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:parallelGateway id="split"><bpmn:incoming>p1</bpmn:incoming>
+      <bpmn:outgoing>p2</bpmn:outgoing><bpmn:outgoing>p3</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:callActivity id="call" calledElement="child">
+      <bpmn:extensionElements>
+        <camunda:in variables="all" />
+        <camunda:out source="verdict" target="child_verdict" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>p2</bpmn:incoming><bpmn:outgoing>p4</bpmn:outgoing>
+    </bpmn:callActivity>
+    <bpmn:endEvent id="call_end"><bpmn:incoming>p4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:userTask id="main_work" camunda:candidateGroups="city_supervisors">
+      <bpmn:incoming>p3</bpmn:incoming><bpmn:outgoing>p5</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="main_end"><bpmn:incoming>p5</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="p1" sourceRef="p_start" targetRef="split" />
+    <bpmn:sequenceFlow id="p2" sourceRef="split" targetRef="call" />
+    <bpmn:sequenceFlow id="p3" sourceRef="split" targetRef="main_work" />
+    <bpmn:sequenceFlow id="p4" sourceRef="call" targetRef="call_end" />
+    <bpmn:sequenceFlow id="p5" sourceRef="main_work" targetRef="main_end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_what_a_called_process_returns_is_a_process_variable_for_every_branch(runtime):
+    """camunda:out sets process variables (Camunda): a call activity on one branch of a
+    parallel split makes its result visible to the case while the other branch waits."""
+    with runtime.sessions.begin() as s:
+        make_org(s)
+        deploy(s, runtime.engine, ("called.bpmn", CALLED))
+        case_id = cases.start_case(s, runtime.engine, user(s, "sup1"), key="parent").instance.id
+    with runtime.sessions.begin() as s:
+        work = s.scalar(
+            select(OpenTask).where(
+                OpenTask.instance_id == case_id, OpenTask.task_spec_id == "c_work"
+            )
+        )
+        cases.complete_task(s, runtime.engine, user(s, "sup1"), work.id, {"verdict": "ok"})
+    with runtime.sessions() as s:
+        instance = s.get(ProcessInstance, case_id)
+        assert instance.status == "active"  # main_work still waits
+        assert instance.variables["child_verdict"] == "ok"
