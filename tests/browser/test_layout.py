@@ -57,3 +57,41 @@ def test_phone_menu_opens_with_the_toggle(phone_ui):
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(phone_ui.page.locator(".usermenu")).to_be_visible()
     phone_ui.shot("menu-open")
+
+
+def test_keyboard_users_can_skip_to_the_content_and_see_focus(ui):
+    ui.login("sup1")
+    ui.page.keyboard.press("Tab")
+    skip = ui.page.get_by_role("link", name="跳到主要内容")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    ui.page.keyboard.press("Enter")
+    expect(ui.page.locator("main")).to_be_focused()
+    ui.page.keyboard.press("Tab")
+    outline = ui.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid", "the focused control has no visible focus ring"
+
+
+def test_the_menu_shows_each_role_only_its_sections(ui):
+    expected = {
+        "sup1": (["任务", "案件"], ["管理", "流程"]),
+        "market1": (["任务", "案件"], ["统计", "管理", "流程"]),
+        "designer": ([], ["任务", "案件", "管理"]),
+        "admin": (["管理"], ["任务"]),
+    }
+    for username, (shown, hidden) in expected.items():
+        ui.login(username)
+        menu = ui.page.locator(".mainnav")
+        for label in shown:
+            expect(menu.get_by_role("link", name=label, exact=True)).to_be_visible()
+        for label in hidden:
+            expect(menu.get_by_role("link", name=label, exact=True)).to_have_count(0)
+
+
+def test_the_inbox_in_english(ui):
+    ui.login("chief")
+    ui.page.get_by_role("button", name="English").click()
+    expect(ui.page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
+    expect(ui.page.locator(".tabs")).to_contain_text("Team tasks")
+    expect(ui.page.get_by_label("Sort by")).to_be_visible()
+    ui.shot("inbox-english")

@@ -147,7 +147,7 @@ def test_claim_then_someone_else_is_told_clearly(login, runtime, review):
 
     late = login("sup2").post(f"/tasks/{task.id}/claim")
     assert late.status_code == 409
-    assert "已由 sup1 签收" in late.text
+    assert "此任务已由 张明 签收" in late.text
     assert "Traceback" not in late.text
     assert _task(runtime, review).assignee == "sup1"
 
@@ -298,7 +298,7 @@ def test_a_claimed_task_cannot_be_completed_by_another_candidate(login, runtime,
     values = {"case_title": "t", "category": "minor", "affected": "1"}
     response = login("sup2").post(f"/tasks/{task.id}/complete", data=values)
     assert response.status_code == 409
-    assert "已由 sup1 签收" in response.text
+    assert "此任务已由 张明 签收" in response.text
     with runtime.sessions() as session:
         assert session.get(OpenTask, task.id) is not None
 
@@ -377,3 +377,34 @@ def test_only_who_may_complete_may_upload(login, runtime, review):
         content_type="multipart/form-data",
     )
     assert response.status_code == 403
+
+
+# ---------------------------------------------------------------- the step after
+
+
+def test_completing_leads_to_the_next_step_when_it_is_mine(login, runtime, app):
+    from pathlib import Path
+
+    from tests.factories import deploy
+
+    bpmn = (Path(__file__).parent / "data" / "handover.bpmn").read_bytes()
+    clock.freeze(NOW)
+    with runtime.sessions.begin() as session:
+        deploy(session, runtime.engine, ("handover.bpmn", bpmn))
+        case_id = cases.start_case(session, runtime.engine, user(session, "sup2"), key="handover")
+        case_id = case_id.instance.id
+        draft = open_task(session, case_id, "draft").id
+    sup = login("sup1")
+    response = sup.post(f"/tasks/{draft}/complete", data={"opinion": "同意"})
+    assert response.status_code == 302
+    check = _task(runtime, case_id, "check")
+    assert check.assignee == "sup1"
+    assert response.headers["Location"] == f"/tasks/{check.id}"
+    page = sup.get(response.headers["Location"])
+    assert "下一步「核对意见」也由您办理" in page.text
+    # Someone else's next step leads back to the inbox.
+    with runtime.sessions.begin() as session:
+        other = cases.start_case(session, runtime.engine, user(session, "sup2"), key="handover")
+        other_draft = open_task(session, other.instance.id, "draft").id
+    response = login("sup2").post(f"/tasks/{other_draft}/complete", data={"opinion": "x"})
+    assert response.headers["Location"] == "/tasks"

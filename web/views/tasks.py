@@ -32,6 +32,7 @@ from supervision import clock
 from supervision import inbox
 from supervision.errors import FormInvalidError
 from supervision.errors import InvalidInputError
+from supervision.errors import TaskAlreadyClaimedError
 from supervision.errors import TaskNotOpenError
 from supervision.permissions import Permission
 from web import current_engine
@@ -239,11 +240,21 @@ def _guard(task_id: str) -> OpenTask:
         raise
 
 
+def _not_held_by_another(task: OpenTask) -> None:
+    """Someone else holds the task: say who, by name (the service would say it by login)."""
+    user = acting_user()
+    if task.assignee and task.assignee != user.username and authz.is_candidate(user, task):
+        name = display_names(get_session(), [task.assignee])[task.assignee]
+        raise TaskAlreadyClaimedError(
+            _("此任务已由 %(name)s 签收，您不能再签收或办理。", name=name)
+        )
+
+
 @bp.post("/<task_id>/claim")
 @require(Permission.TASK_WORK)
 @retry_on_conflict
 def claim(task_id: str):
-    _guard(task_id)
+    _not_held_by_another(_guard(task_id))
     task = cases.claim_task(get_session(), acting_user(), task_id)
     flash(_("已签收任务「%(name)s」。", name=task.name), "success")
     return _back(task_id)
@@ -283,6 +294,7 @@ def complete(task_id: str):
     user = acting_user()
     engine = current_engine()
     task = _guard(task_id)
+    _not_held_by_another(task)
     form = cases.task_form(session, engine, task)
     values = submitted_values(form, request.form)
     name = task.name
