@@ -344,7 +344,20 @@ class Diagram:
         inner = [_extensions(fields=fields, inputs=inputs, outputs=outputs)]
         return self._add(Node(id, tag, name, col, row, TASK, attrs, inner, doc))
 
-    def send(self, id, name, col, row, *, message, variables, doc=None, pool=None, outputs=None):
+    def send(
+        self,
+        id,
+        name,
+        col,
+        row,
+        *,
+        message,
+        variables,
+        doc=None,
+        pool=None,
+        outputs=None,
+        share_with=None,
+    ):
         """A send task (Camunda: a handler) that throws `message` carrying `variables`: a
         list of variable names, or a dict name -> input expression (None: the variable
         as it is)."""
@@ -361,7 +374,11 @@ class Diagram:
             col,
             row,
             handler="sendMessage",
-            fields={"message": message, "variables": ",".join(names)},
+            fields={
+                "message": message,
+                "variables": ",".join(names),
+                **({"share_with": share_with} if share_with else {}),
+            },
             inputs=inputs or None,
             outputs=outputs,
             doc=doc,

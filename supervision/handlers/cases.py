@@ -75,6 +75,7 @@ def send_message(ctx: HandlerContext) -> dict:
     field `variables` (comma separated; input parameters of the task count as variables),
     routed like any thrown message (supervision.messages.route_thrown): to a waiting
     related case, to a process that starts with it, or to the outbox for outside systems.
+    The optional field `share_with` (a group code) lets the receiving organ follow the case.
     """
     from supervision import messages
 
@@ -90,6 +91,18 @@ def send_message(ctx: HandlerContext) -> dict:
         business_key=ctx.instance.business_key,
     )
     messages.route_thrown(ctx.session, ctx.engine, event, None)
+    recipient = ctx.params.get("share_with")
+    if recipient:
+        # The receiving organ's liaisons answer by message about this case (receipts,
+        # decisions, feedback), so they may follow it from now on (§1.4 rule 6).
+        ctx.session.add(
+            CaseParticipant(
+                instance_id=ctx.instance.id,
+                group_code=str(recipient),
+                reason="recipient",
+                created_by=ctx.actor,
+            )
+        )
     return {}
 
 

@@ -847,6 +847,7 @@ def _handling(d: Diagram) -> None:
             outs=[
                 {"source": "referral_status", "target": "criminal_referral_status"},
                 {"source": "referral_no", "target": "criminal_referral_no"},
+                {"source": "prior_admin_penalties", "target": "prior_admin_penalties"},
             ],
         )
         d.end("end_crime_referral", "行刑衔接跟踪结束", b + 24, 2)

@@ -132,6 +132,7 @@ def build() -> Diagram:
         8,
         3,
         message="Msg_GovDecisionRequest",
+        share_with="${setting('gov_office_unit')}",
         variables={
             "case_no": "${case_no}",
             "doc_subject": "${doc_subject}",

@@ -420,7 +420,6 @@ def build() -> Diagram:
         22,
         1,
         "inclusive",
-        default="Flow_no_violation",
         doc="G3_3（包容网关）。",
     )
     calls = [
@@ -493,6 +492,7 @@ def build() -> Diagram:
         outs=[
             {"source": "referral_status", "target": "criminal_referral_status"},
             {"source": "referral_no", "target": "criminal_referral_no"},
+            {"source": "prior_admin_penalties", "target": "prior_admin_penalties"},
         ],
     )
     d.end("end_crime_referral", "行刑衔接跟踪结束", 24, 8)
@@ -676,7 +676,7 @@ def build() -> Diagram:
     d.flow("gw_investigated", "gw_report")
     d.flow("listed_self_check", "gw_report")
     d.chain("gw_report", "write_report", "gw_collective", "collective_review", "gw_disposition")
-    d.flow("gw_disposition", "gw_disposition_done", id="Flow_no_violation", name="无需处理")
+    d.flow("gw_disposition", "gw_disposition_done", cond="${true}", name="继续")
     d.flow("gw_disposition", "fix_on_spot", cond="${can_fix_on_spot}", name="当场纠正")
     d.flow("fix_on_spot", "gw_disposition_done")
     d.flow(

@@ -164,7 +164,10 @@ def build() -> Diagram:
             {"sourceExpression": "${'CRIMINAL'}", "target": "referral_type"},
             {"sourceExpression": "${agency_id}", "target": "target_agency_id"},
         ],
-        outs=[{"source": "referral_status", "target": "referral_status"}],
+        outs=[
+            {"source": "referral_status", "target": "referral_status"},
+            {"source": "prior_admin_penalties", "target": "prior_admin_penalties"},
+        ],
     )
     d.call(
         "refer_misconduct",

@@ -197,6 +197,7 @@ def _criminal(d: Diagram) -> None:
         12,
         6,
         message="Msg_CaseTransfer",
+        share_with="${psb_unit}",
         variables=[
             "referral_no",
             "transfer_doc_no",
@@ -546,6 +547,7 @@ def _discipline(d: Diagram) -> None:
         10,
         3,
         message="Msg_LeadTransfer",
+        share_with="${recipient_unit}",
         variables=[
             "referral_no",
             "lead_doc_no",

@@ -217,6 +217,7 @@ def build() -> Diagram:
         9,
         1,
         message="Msg_EvalPlanApproval",
+        share_with="${setting('gov_office_unit')}",
         variables=["eval_project_no", "case_title", "target_agency_list", "indicator_set"],
         pool="government",
     )
