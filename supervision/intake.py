@@ -333,11 +333,17 @@ def find_duplicates(
     respondent: str | None = None,
     exclude: str | None = None,
     limit: int = 20,
+    phone_digest: str | None = None,
 ) -> list[HotlineTicket]:
-    """Recent tickets from the same phone number or about the same respondent."""
+    """Recent tickets from the same phone number or about the same respondent.
+
+    `phone_digest` is a stored HotlineTicket.phone_hash, for looking from one ticket to the
+    others of the same caller once the number itself is no longer at hand.
+    """
     conditions = []
-    if phone_hash(phone):
-        conditions.append(HotlineTicket.phone_hash == phone_hash(phone))
+    digest = phone_hash(phone) or phone_digest
+    if digest:
+        conditions.append(HotlineTicket.phone_hash == digest)
     if respondent:
         conditions.append(HotlineTicket.respondent_code == respondent)
     if not conditions:
@@ -364,6 +370,22 @@ def tickets_of(
         .limit(per_page)
     )
     return [(t, i) for t, i in session.execute(stmt).all()]
+
+
+def count_tickets(session: Session, actor: User) -> int:
+    """How many tickets `tickets_of` pages through for this operator."""
+    from sqlalchemy import func
+
+    from supervision import authz
+
+    return (
+        session.scalar(
+            select(func.count(HotlineTicket.ticket_no))
+            .join(ProcessInstance, ProcessInstance.id == HotlineTicket.instance_id)
+            .where(authz.case_filter(actor))
+        )
+        or 0
+    )
 
 
 def ticket(session: Session, ticket_no: str) -> tuple[HotlineTicket, ProcessInstance]:
