@@ -8,6 +8,7 @@ from web.views.admin import bp as admin_bp
 from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
 from web.views.designer import bp as designer_bp
+from web.views.intake import bp as intake_bp
 from web.views.stats import bp as stats_bp
 from web.views.tasks import bp as tasks_bp
 
@@ -22,4 +23,5 @@ BLUEPRINTS = [
     admin_bp,
     stats_bp,
     designer_bp,
+    intake_bp,
 ]
