@@ -9,6 +9,7 @@ from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
 from web.views.designer import bp as designer_bp
 from web.views.intake import bp as intake_bp
+from web.views.observations import bp as observations_bp
 from web.views.stats import bp as stats_bp
 from web.views.tasks import bp as tasks_bp
 
@@ -24,4 +25,5 @@ BLUEPRINTS = [
     stats_bp,
     designer_bp,
     intake_bp,
+    observations_bp,
 ]
