@@ -103,6 +103,18 @@ RULES: dict[tuple[str, str], Access] = {
     ("POST", "designer.deploy"): only("designer"),
     ("GET", "designer.start"): only("designer"),
     ("POST", "designer.start"): only("designer"),
+    # ---- hotline intake (the operator's centre) and observations (invited supervisors
+    # file, supervisors of the region look on). The scenario has no ticket and no
+    # observation, so their detail pages answer 404 to everyone here; tests/web/
+    # test_intake.py and test_observations.py check who sees an existing one.
+    ("GET", "intake.index"): only("hotline_operator"),
+    ("GET", "intake.new"): only("hotline_operator"),
+    ("POST", "intake.new"): only("hotline_operator"),
+    ("GET", "intake.ticket"): only(),
+    ("GET", "observations.index"): only(*SUPERVISION, "special_supervisor", "other_county"),
+    ("GET", "observations.new"): only("special_supervisor"),
+    ("POST", "observations.new"): only("special_supervisor"),
+    ("GET", "observations.show"): only(),
     # ---- administration: the administrator only (who holds every admin:* permission)
     **{
         (method, f"admin.{name}"): only("admin")
@@ -163,6 +175,8 @@ def params(ids) -> dict[str, object]:
         "year": 2026,
         "key": "sign_for_workdays",
         "token_id": ids.token,
+        "ticket_no": "GY-NONE-0001",
+        "observation_id": 1,
     }
 
 
@@ -180,4 +194,6 @@ def foreign_params(ids) -> dict[str, object]:
         "year": 2026,
         "key": "sign_for_workdays",
         "token_id": ids.token,
+        "ticket_no": "GY-NONE-0001",
+        "observation_id": 1,
     }
