@@ -35,7 +35,6 @@ from supervision.permissions import Permission
 from web import current_engine
 from web.api import tickets
 from web.database import get_session
-from web.database import retry_on_conflict
 from web.rest import guard
 from web.rest.blueprint import json_body
 from web.rest.exceptions import HOTLINE
@@ -45,6 +44,7 @@ from web.rest.exceptions import NotFound
 from web.rest.exceptions import RestError
 from web.rest.messages import dedupe_key
 from web.rest.messages import idempotency_key
+from web.rest.retry import retrying
 
 bp = Blueprint("hotline_api", __name__, url_prefix="/api/v1/hotline")
 guard.protect(bp, HOTLINE)
@@ -79,7 +79,7 @@ def _visible_ticket(ticket_no: str) -> tuple[HotlineTicket, ProcessInstance]:
 
 
 @bp.post("/tickets")
-@retry_on_conflict
+@retrying
 def create_ticket():
     session = get_session()
     user = guard.actor()
@@ -215,7 +215,7 @@ def _deliver(
 
 
 @bp.post("/tickets/<ticket_no>/callback")
-@retry_on_conflict
+@retrying
 def callback(ticket_no: str):
     _, instance = _visible_ticket(ticket_no)
     data = json_body(required=True)
@@ -241,7 +241,7 @@ def callback(ticket_no: str):
 
 
 @bp.post("/tickets/<ticket_no>/return-result")
-@retry_on_conflict
+@retrying
 def return_result(ticket_no: str):
     _, instance = _visible_ticket(ticket_no)
     data = json_body(required=True)

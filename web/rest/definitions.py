@@ -16,7 +16,6 @@ from supervision import cases
 from supervision.errors import NotAllowedError
 from supervision.permissions import Permission
 from web.database import get_session
-from web.database import retry_on_conflict
 from web.rest import access
 from web.rest import dto
 from web.rest import privacy
@@ -34,6 +33,7 @@ from web.rest.formats import apply_page
 from web.rest.formats import page_from
 from web.rest.formats import sortings
 from web.rest.guard import actor
+from web.rest.retry import retrying
 
 SORTS = {
     "id": ProcessDefinition.id,
@@ -169,8 +169,8 @@ def _routes(path: str, name: str, methods: tuple[str, ...] = ("GET",)):
         by_id.__name__ = f"{name}_by_id"
         by_key.__name__ = f"{name}_by_key"
         if "POST" in methods:
-            by_id = retry_on_conflict(by_id)
-            by_key = retry_on_conflict(by_key)
+            by_id = retrying(by_id)
+            by_key = retrying(by_key)
         bp.add_url_rule(
             f"/process-definition/<definition_id>{path}", view_func=by_id, methods=methods
         )

@@ -25,7 +25,6 @@ from supervision.errors import NotAllowedError
 from supervision.permissions import Permission
 from supervision.permissions import Role
 from web.database import get_session
-from web.database import retry_on_conflict
 from web.rest import access
 from web.rest import dto
 from web.rest.blueprint import bp
@@ -39,6 +38,7 @@ from web.rest.formats import page_from
 from web.rest.formats import parse_bool
 from web.rest.formats import sortings
 from web.rest.guard import actor
+from web.rest.retry import retrying
 
 RESERVED = (
     "deployment-name",
@@ -215,7 +215,7 @@ def _read_form() -> dict:
 
 
 @bp.post("/deployment/create")
-@retry_on_conflict
+@retrying
 def create_deployment():
     user = actor()
     if not authz.has(user, Permission.DEFINITION_DEPLOY):

@@ -10,6 +10,9 @@ is how Camunda Modeler learns that it must show its username/password fields.
 from __future__ import annotations
 
 import base64
+import logging
+from datetime import datetime
+from datetime import timedelta
 
 from flask import Blueprint
 from flask import Response
@@ -18,8 +21,13 @@ from flask import current_app
 from flask import g
 from flask import make_response
 from flask import request
+from sqlalchemy import inspect
+from sqlalchemy import or_
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from db.models import ApiToken
 from db.models import User
 from supervision import authz
 from supervision.errors import SupervisionError
@@ -28,7 +36,10 @@ from web.rest import exceptions
 from web.security import api_credentials_user
 from web.security import csrf
 
+log = logging.getLogger(__name__)
+
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Accept-Language, Idempotency-Key"
 EXPOSED_HEADERS = "WWW-Authenticate, Location, Retry-After, Content-Disposition"
 PREFLIGHT_MAX_AGE = "600"
@@ -39,6 +50,7 @@ def protect(bp: Blueprint, style: exceptions.Style) -> None:
     csrf.exempt(bp)
     bp.before_request(_authenticate)
     bp.after_request(_decorate)
+    bp.teardown_request(_record_token_uses)
 
     def domain_error(exc: SupervisionError):
         return exceptions.domain_response(exc, style, g.get("rest_username"))
@@ -102,12 +114,55 @@ def _authenticate():
     if request.method == "OPTIONS":
         return _preflight()
     _refuse_nul()
-    user = api_credentials_user()  # aborts 401 on wrong credentials, 429 when rate-limited
+    session = get_session()
+    # Reading a token also stamps its last use. Doing that write in the request's own
+    # transaction would make every API call (GETs too) a writer, and concurrent calls
+    # with one token would collide on it; it is recorded after the request instead.
+    with session.no_autoflush:
+        user = api_credentials_user()  # aborts 401 on wrong credentials, 429 when limited
+    g.token_uses = _take_token_uses(session)
     if user is None:
         abort(401)
     g.rest_user_id = user.id
     g.rest_username = user.username
     return None
+
+
+def _take_token_uses(session) -> list[tuple[int, datetime, datetime | None]]:
+    uses = []
+    for row in [o for o in session.dirty if isinstance(o, ApiToken)]:
+        history = inspect(row).attrs.last_used_at.history
+        if not history.added:
+            continue
+        previous = history.deleted[0] if history.deleted else None
+        uses.append((row.id, history.added[0], previous))
+        session.expire(row, ["last_used_at"])
+    return uses
+
+
+def _record_token_uses(_exc: BaseException | None) -> None:
+    """Best effort, outside the request's transaction, at most once a minute per token."""
+    for token_id, used_at, previous in g.pop("token_uses", None) or []:
+        if previous is not None and used_at - previous < TOKEN_USE_RESOLUTION:
+            continue
+        try:
+            sessions = current_app.extensions["db.sessionmaker"]
+            with sessions.begin() as session:
+                # Conditional, so that of a burst of calls only the first one writes.
+                session.execute(
+                    update(ApiToken)
+                    .where(
+                        ApiToken.id == token_id,
+                        or_(
+                            ApiToken.last_used_at.is_(None),
+                            ApiToken.last_used_at < used_at - TOKEN_USE_RESOLUTION,
+                        ),
+                    )
+                    .values(last_used_at=used_at)
+                    .execution_options(synchronize_session=False)
+                )
+        except OperationalError:
+            log.info("token %s: last use not recorded (database busy)", token_id)
 
 
 def _origin_allowed(origin: str) -> bool:

@@ -18,7 +18,6 @@ from flask import request
 from supervision import authz
 from supervision import messages
 from web.database import get_session
-from web.database import retry_on_conflict
 from web.rest import dto
 from web.rest import privacy
 from web.rest import variables as typed_variables
@@ -29,6 +28,7 @@ from web.rest.blueprint import json_body
 from web.rest.blueprint import optional_text
 from web.rest.exceptions import InvalidRequest
 from web.rest.guard import actor
+from web.rest.retry import retrying
 
 MAX_IDEMPOTENCY_KEY = 150
 
@@ -61,7 +61,7 @@ def idempotency_key(prefix: str) -> str | None:
 
 
 @bp.post("/message")
-@retry_on_conflict
+@retrying
 def correlate():
     session = get_session()
     user = actor()

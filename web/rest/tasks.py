@@ -24,7 +24,6 @@ from supervision import authz
 from supervision import cases
 from supervision import identity
 from web.database import get_session
-from web.database import retry_on_conflict
 from web.rest import access
 from web.rest import dto
 from web.rest import privacy
@@ -42,6 +41,7 @@ from web.rest.formats import apply_page
 from web.rest.formats import page_from
 from web.rest.formats import sortings
 from web.rest.guard import actor
+from web.rest.retry import retrying
 
 SORTS = {
     "id": OpenTask.id,
@@ -399,7 +399,7 @@ def _user_id(data: Mapping[str, Any], default: str | None) -> str | None:
 
 
 @bp.post("/task/<task_id>/claim")
-@retry_on_conflict
+@retrying
 def claim(task_id: str):
     session = get_session()
     user = actor()
@@ -416,7 +416,7 @@ def claim(task_id: str):
 
 
 @bp.post("/task/<task_id>/unclaim")
-@retry_on_conflict
+@retrying
 def unclaim(task_id: str):
     session = get_session()
     user = actor()
@@ -426,7 +426,7 @@ def unclaim(task_id: str):
 
 
 @bp.post("/task/<task_id>/assignee")
-@retry_on_conflict
+@retrying
 def set_assignee(task_id: str):
     session = get_session()
     user = actor()
@@ -473,13 +473,13 @@ def _complete(task_id: str):
 
 
 @bp.post("/task/<task_id>/complete")
-@retry_on_conflict
+@retrying
 def complete(task_id: str):
     return _complete(task_id)
 
 
 @bp.post("/task/<task_id>/submit-form")
-@retry_on_conflict
+@retrying
 def submit_form(task_id: str):
     return _complete(task_id)
 
