@@ -103,6 +103,16 @@ RULES: dict[tuple[str, str], Access] = {
     ("POST", "designer.deploy"): only("designer"),
     ("GET", "designer.start"): only("designer"),
     ("POST", "designer.start"): only("designer"),
+    # ---- notifications: each user's own; operations: the administrator; /metrics from
+    # this machine or with the metrics token (tests/worker/test_views.py checks both)
+    ("GET", "notifications.index"): LOGGED_IN,
+    ("GET", "notifications.count"): LOGGED_IN,
+    ("POST", "notifications.read"): LOGGED_IN,
+    ("POST", "notifications.read_all"): LOGGED_IN,
+    ("GET", "operations.index"): only("admin"),
+    ("POST", "operations.retry"): only("admin"),
+    ("POST", "operations.requeue"): only("admin"),
+    ("GET", "operations.prometheus"): PUBLIC,
     # ---- hotline intake (the operator's centre) and observations (invited supervisors
     # file, supervisors of the region look on). The scenario has no ticket and no
     # observation, so their detail pages answer 404 to everyone here; tests/web/

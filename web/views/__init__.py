@@ -9,7 +9,9 @@ from web.views.auth import bp as auth_bp
 from web.views.cases import bp as cases_bp
 from web.views.designer import bp as designer_bp
 from web.views.intake import bp as intake_bp
+from web.views.notifications import bp as notifications_bp
 from web.views.observations import bp as observations_bp
+from web.views.operations import bp as operations_bp
 from web.views.stats import bp as stats_bp
 from web.views.tasks import bp as tasks_bp
 
@@ -26,4 +28,6 @@ BLUEPRINTS = [
     designer_bp,
     intake_bp,
     observations_bp,
+    notifications_bp,
+    operations_bp,
 ]
