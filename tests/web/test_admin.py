@@ -435,6 +435,10 @@ def test_changing_and_resetting_a_setting(admin, runtime):
         from supervision.settings import get_settings
 
         assert get_settings(session)["bureau_reply_workdays"] == 10
+    changed = admin.get("/admin/settings?changed=1")
+    assert "bureau_reply_workdays" in changed.text and "sign_for_workdays" not in changed.text
+    found = admin.get("/admin/settings?q=回访")
+    assert "callback_workdays" in found.text and "bureau_reply_workdays" not in found.text
     reset = admin.post("/admin/settings/bureau_reply_workdays", data={"action": "reset"})
     assert reset.status_code == 302
     with runtime.sessions() as session:

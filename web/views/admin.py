@@ -518,7 +518,19 @@ def calendar_year(year: int):
 @require(Permission.ADMIN_SETTINGS)
 def settings():
     rows = admin.settings_rows(get_session(), acting_user())
-    return render_template("admin/settings.html", rows=rows, errors={}, values={})
+    query = (request.args.get("q") or "").strip()
+    if query:
+        rows = [r for r in rows if query in r.key or query in r.description or query in r.source]
+    if request.args.get("changed"):
+        rows = [r for r in rows if r.changed]
+    return render_template(
+        "admin/settings.html",
+        rows=rows,
+        errors={},
+        values={},
+        query=query,
+        changed_only=bool(request.args.get("changed")),
+    )
 
 
 @bp.post("/settings/<key>")
@@ -540,6 +552,8 @@ def setting_change(key: str):
             rows=rows,
             errors=_errors(exc),
             values={key: request.form.get("value", "")},
+            query="",
+            changed_only=False,
         ), 422
     return redirect(url_for("admin.settings", _anchor=f"s-{key}"))
 
