@@ -400,6 +400,8 @@ def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str
     import logging
     import signal
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from supervision import clock
     from supervision.worker import Worker
     from supervision.worker import WorkerAlreadyRunning
@@ -428,7 +430,7 @@ def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str
             interval=interval,
             batch=batch,
         )
-    except ValueError as exc:
+    except (ValueError, ImportError, AttributeError) as exc:
         fail(f"the channel configuration is wrong: {exc}")
 
     def stop(signum, _frame) -> None:
@@ -440,6 +442,8 @@ def worker(ctx: Context, once: bool, interval: float, batch: int, frozen_at: str
         totals = runner.run(once=once)
     except WorkerAlreadyRunning as exc:
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"the database cannot be used: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

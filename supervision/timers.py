@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -141,9 +142,13 @@ class FireStats:
 
 
 def fire_due(
-    sessions: sessionmaker[Session], engine: WorkflowEngine, *, batch: int = 100
+    sessions: sessionmaker[Session],
+    engine: WorkflowEngine,
+    *,
+    batch: int = 100,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> FireStats:
-    """Fire up to `batch` due cases, each in its own transaction."""
+    """Fire up to `batch` due cases, each in its own transaction (until `stopping()`)."""
     stats = FireStats()
     claimed: list[str] = []
 
@@ -156,15 +161,17 @@ def fire_due(
         return fire_case(session, engine, instance)
 
     for _ in range(batch):
+        if stopping():
+            return stats
         try:
             fired = uow.run(sessions, work)
         except Exception as exc:
             stats.errors += 1
             if not claimed or uow.is_retryable(exc):
                 # Nothing claimed (the database is unwell) or still colliding after the
-                # retries: nothing to blame on a case; the next tick tries again.
+                # retries: nothing to blame on a case; the next tick, after the interval,
+                # tries again.
                 log.warning("timer firing failed: %s", exc)
-                stats.more = True
                 return stats
             log.exception("firing the timers of case %s failed", claimed[0])
             uow.run(sessions, lambda s, i=claimed[0], e=exc: record_failure(s, i, e))

@@ -212,7 +212,9 @@ class Worker:
             log.exception("worker step %s failed", name)
 
     def _fire_timers(self, stats: TickStats) -> None:
-        result = timers.fire_due(self.sessions, self.engine, batch=self.batch)
+        result = timers.fire_due(
+            self.sessions, self.engine, batch=self.batch, stopping=self._stop.is_set
+        )
         stats.timers_fired += result.fired
         stats.timer_errors += result.errors
         stats.more |= result.more
@@ -220,6 +222,8 @@ class Worker:
     def _start_cases(self, stats: TickStats) -> None:
         uow.run(self.sessions, self.schedules.sync)
         for _ in range(self.batch):
+            if self.stopping:
+                return
             claimed: list[int] = []
 
             def work(session: Session, claimed=claimed):

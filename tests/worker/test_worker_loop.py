@@ -153,3 +153,44 @@ def test_the_worker_command(deployed, monkeypatch):
     bad = CliRunner().invoke(cli, ["worker", "--once", "--at", "2026-03-02T14:00:00"])
     assert bad.exit_code != 0 and "offset" in bad.output
     assert CliRunner().invoke(cli, ["worker", "--batch", "0"]).exit_code != 0
+
+
+def test_a_stop_request_ends_the_work_after_the_case_in_hand(deployed):
+    rt = deployed
+    clock.freeze(NOON)
+    ids = [start(rt, "wake_up", wake_at="2026-03-02T13:00:00+08:00") for _ in range(3)]
+    clock.freeze(NOON + timedelta(hours=2))
+    runner = Worker(rt.sessions, rt.engine, database_url=rt.url, batch=10)
+    fired = []
+    real_fire = rt.engine.fire_timers
+
+    def fire_and_stop(session, instance, **kwargs):
+        fired.append(instance.id)
+        runner.request_stop()  # SIGTERM arrives while this case is being fired
+        return real_fire(session, instance, **kwargs)
+
+    rt.engine.fire_timers = fire_and_stop
+    try:
+        runner.run()
+    finally:
+        del rt.engine.fire_timers
+    assert len(fired) == 1
+    assert [bool(open_tasks(rt, i)) for i in ids].count(True) == 1
+
+
+def test_a_wrong_channel_configuration_stops_the_worker_before_it_starts(deployed, monkeypatch):
+    monkeypatch.setenv("SUPERVISION_DATABASE_URL", deployed.url)
+    monkeypatch.setenv("SUPERVISION_SMTP_HOST", "mail.example")
+    monkeypatch.delenv("SUPERVISION_SMTP_FROM", raising=False)
+    from supervision import channels
+    from web.cli import cli
+
+    channels.use(None)
+    try:
+        result = CliRunner().invoke(cli, ["worker", "--once"])
+    finally:
+        channels.use(None)
+    assert result.exit_code == 1
+    assert "SUPERVISION_SMTP_FROM" in result.output
+    with deployed.sessions() as s:
+        assert s.scalars(select(WorkerHeartbeat)).all() == []
