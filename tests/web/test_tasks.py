@@ -192,6 +192,10 @@ def test_chief_reassigns_to_a_candidate_only(login, runtime, review):
     assert (
         login("sup1").post(f"/tasks/{task.id}/assign", data={"assignee": "sup1"}).status_code == 403
     )
+    nobody = chief.post(f"/tasks/{task.id}/assign", data={"assignee": ""})
+    assert nobody.status_code == 400
+    assert "请选择要分派给谁" in nobody.text
+    assert _task(runtime, review).assignee == "sup2"
 
 
 # ---------------------------------------------------------------- the form

@@ -276,13 +276,13 @@ def unclaim(task_id: str):
 def assign(task_id: str):
     _guard(task_id)
     session = get_session()
-    username = (request.form.get("assignee") or "").strip() or None
+    username = (request.form.get("assignee") or "").strip()
+    if not username:
+        # Taking a task back from its holder is "unclaim"; here a person must be chosen.
+        raise InvalidInputError(_("请选择要分派给谁。"))
     task = cases.assign_task(session, acting_user(), task_id, username)
-    if username:
-        name = display_names(session, [username]).get(username, username)
-        flash(_("任务「%(task)s」已分派给 %(name)s。", task=task.name, name=name), "success")
-    else:
-        flash(_("任务「%(name)s」已退回待签收。", name=task.name), "success")
+    name = display_names(session, [username]).get(username, username)
+    flash(_("任务「%(task)s」已分派给 %(name)s。", task=task.name, name=name), "success")
     return _back(task_id)
 
 
