@@ -72,7 +72,8 @@ def timer_to_python(text: str | None, functions: frozenset[str] = FUNCTION_NAMES
     if text is None:
         return None
     stripped = text.strip()
-    if is_iso_timer_literal(stripped):
+    # "R/P${days}D" is a composite JUEL string in Camunda, not a literal cycle.
+    if is_iso_timer_literal(stripped) and not juel.is_juel(stripped):
         return repr(stripped)
     return expression_to_python(stripped, functions)
 

@@ -227,3 +227,14 @@ def test_what_a_called_process_returns_is_a_process_variable_for_every_branch(ru
         instance = s.get(ProcessInstance, case_id)
         assert instance.status == "active"  # main_work still waits
         assert instance.variables["child_verdict"] == "ok"
+
+
+def test_a_timer_cycle_built_from_an_expression_is_evaluated_not_taken_literally():
+    """Flow 4b reminds every ${setting(...)} days: 'R/P${days}D' is JUEL, not an ISO cycle."""
+    from supervision.engine import expressions
+    from supervision.engine import juel
+
+    python = expressions.timer_to_python("R/P${days}D")
+    assert juel.evaluate("R/P${days}D", {"days": 90}) == "R/P90D"
+    assert eval(python, {**juel.HELPERS, "days": 90}) == "R/P90D"  # noqa: S307
+    assert expressions.timer_to_python("R3/PT10M") == "'R3/PT10M'"
