@@ -677,6 +677,10 @@ def test_ts05_crime_found_transferred_to_police_in_both_day_modes(flows, mode, h
         "collective_review",
         {"meeting_minutes": "涉嫌犯罪未移送", "crime_not_transferred": True},
     )
+    major = case
+    (referral,) = flows.children(major)
+    case = referral.id  # the referral is followed as a case of its own
+    assert referral.case_no == "JD-510821-2026-XS-00001"
     flows.complete(
         "wc_supervisor",
         case,
@@ -757,10 +761,9 @@ def test_ts05_crime_found_transferred_to_police_in_both_day_modes(flows, mode, h
         {"exhibits_handed_over_at": "2026-05-08T10:00:00+08:00"},
     )
     flows.complete("wc_supervisor", case, "supervise_close", {"close_note": "已立案"})
-    assert flows.var(case, "criminal_referral_status") == "CRIM_FILED"
-    assert flows.var(case, "prior_admin_penalties") == "罚款80000元（折抵）"
-    assert flows.var(case, "referral_no") is None  # the referral's own number stays inside it
-    assert flows.var(case, "criminal_referral_no") == "JD-510821-2026-XS-00001"
+    done = flows.case(case)
+    assert done.status == "completed" and done.case_status == "CRIM_FILED"
+    assert done.variables["prior_admin_penalties"] == "罚款80000元（折抵）"
 
 
 def test_ts05b_police_decline_reconsideration_and_procuratorate(flows):
@@ -773,6 +776,10 @@ def test_ts05b_police_decline_reconsideration_and_procuratorate(flows):
         "collective_review",
         {"meeting_minutes": "涉嫌犯罪未移送", "crime_not_transferred": True},
     )
+    major = case
+    (referral,) = flows.children(major)
+    case = referral.id  # the referral is followed as a case of its own
+    assert referral.case_no == "JD-510821-2026-XS-00001"
     flows.complete(
         "wc_supervisor",
         case,
@@ -857,4 +864,4 @@ def test_ts05b_police_decline_reconsideration_and_procuratorate(flows):
         {"admin_decision": "维持行政处罚", "admin_decided_at": "2026-05-14T09:00:00+08:00"},
     )
     flows.complete("wc_supervisor", case, "supervise_close", {"close_note": "已建议检察监督"})
-    assert flows.var(case, "criminal_referral_status") == "CRIM_PROCURATORATE_SUPERVISION"
+    assert flows.case(case).case_status == "CRIM_PROCURATORATE_SUPERVISION"

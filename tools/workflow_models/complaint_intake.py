@@ -834,39 +834,28 @@ def _handling(d: Diagram) -> None:
             ],
             doc="SP1_1：督办函（应履行未履行）/意见书（违法或明显不当）/提醒函/建议书（§2.5）。",
         )
-        d.call(
-            "refer_crime",
-            "行刑衔接移送监督",
-            b + 23,
-            2,
-            called="referral",
-            ins=[
-                {"variables": "all"},
-                {"sourceExpression": "${'CRIMINAL'}", "target": "referral_type"},
-            ],
-            outs=[
-                {"source": "referral_status", "target": "criminal_referral_status"},
-                {"source": "referral_no", "target": "criminal_referral_no"},
-                {"source": "prior_admin_penalties", "target": "prior_admin_penalties"},
-            ],
-        )
-        d.end("end_crime_referral", "行刑衔接跟踪结束", b + 24, 2)
-        d.call(
-            "refer_misconduct",
-            "移送纪检监察",
-            b + 23,
-            3,
-            called="referral",
-            ins=[
-                {"variables": "all"},
-                {"sourceExpression": "${'DISCIPLINE'}", "target": "referral_type"},
-            ],
-            outs=[
-                {"source": "referral_status", "target": "discipline_referral_status"},
-                {"source": "referral_no", "target": "discipline_referral_no"},
-            ],
-        )
-        d.end("end_misconduct_referral", "纪检移送跟踪结束", b + 24, 3)
+        for element_id, name, kind, row in (
+            ("refer_crime", "移送：行刑衔接监督", "CRIMINAL", 2),
+            ("refer_misconduct", "移送：纪检监察", "DISCIPLINE", 3),
+        ):
+            d.service(
+                element_id,
+                name,
+                b + 23,
+                row,
+                handler="startRelatedCase",
+                fields={
+                    "process": "referral",
+                    "relation": "criminal_referral"
+                    if kind == "CRIMINAL"
+                    else "discipline_referral",
+                    "copy": "owner_unit_id,target_agency_id,case_title,referral_type,"
+                    "related_case_no",
+                },
+                inputs={"referral_type": "${'" + kind + "'}", "related_case_no": "${case_no}"},
+                doc="流程4：移送作为关联案件单独编号（XS/JJ）、单独跟踪、各自办结（TS-06）。",
+            )
+            d.end(f"end_{element_id}", "已移送", b + 24, row)
         d.send(
             "send_major",
             "转重点监督",
@@ -1004,6 +993,7 @@ def _handling(d: Diagram) -> None:
         d.flow("gw_insufficient", "gw_review_outcome", id="Flow_sufficient")
         d.flow("gw_review_outcome", "issue_documents", cond="${violation_found}", name="制发文书")
         d.flow("gw_review_outcome", "gw_review_join", cond="${true}", name="答复")
+        d.flow("gw_review_outcome", "send_major", cond="${major_or_typical}", name="重点监督")
         d.flow(
             "gw_review_outcome",
             "refer_crime",
@@ -1016,10 +1006,9 @@ def _handling(d: Diagram) -> None:
             cond="${suspected_official_misconduct}",
             name="纪检监察",
         )
-        d.flow("gw_review_outcome", "send_major", cond="${major_or_typical}", name="重点监督")
+        d.flow("refer_crime", "end_refer_crime")
+        d.flow("refer_misconduct", "end_refer_misconduct")
         d.flow("issue_documents", "gw_review_join")
-        d.flow("refer_crime", "end_crime_referral")
-        d.flow("refer_misconduct", "end_misconduct_referral")
         d.flow("send_major", "end_major_sent")
         d.chain("gw_review_join", "draft_reply", "approve_reply", "gw_reply_ok")
         d.flow("gw_reply_ok", "draft_reply", cond="${!reply_approved}", name="退回")
@@ -1047,11 +1036,16 @@ def _handling(d: Diagram) -> None:
     )
     d.service(
         "handling_warning_alert",
-        "时限预警",
+        "通知：时限预警",
         b + 2,
         9,
-        handler="raiseAlert",
-        fields={"level": "hotline_warning", "variable": "hotline_alert"},
+        handler="notify",
+        fields={
+            "group": "${owner_unit_id}",
+            "title": "办理时限将至：{case_no}",
+            "body": "案件 {case_no} 的办理时限（{hotline_due_date}）将至，请尽快办结并反馈12345。",
+            "kind": "due_soon",
+        },
     )
     d.end("end_handling_warning", "已预警", b + 3, 9)
     d.boundary(
@@ -1064,11 +1058,16 @@ def _handling(d: Diagram) -> None:
     )
     d.service(
         "handling_due_alert",
-        "时限届满预警",
+        "通知：时限届满",
         b + 2,
         10,
-        handler="raiseAlert",
-        fields={"level": "hotline_due", "variable": "hotline_alert"},
+        handler="notify",
+        fields={
+            "group": "${owner_unit_id},${owner_unit_id}_chief",
+            "title": "办理时限已届满：{case_no}",
+            "body": "案件 {case_no} 已超过办理时限，请向12345申请延期或作阶段性答复。",
+            "kind": "overdue",
+        },
     )
     d.end("end_handling_due", "已记录逾期", b + 3, 10)
     d.chain("handling_warning", "handling_warning_alert", "end_handling_warning")
@@ -1243,7 +1242,7 @@ def _bureau(d: Diagram, c: float) -> None:
         fields={"type": "urge_notice", "variable": "urge_notice_no"},
         inputs={
             "requirements": "${urge_requirements}",
-            "facts_reasons": "${'执法机关逾期未回复核查结果（原期限 ' + bureau_due_date + '）。'}",
+            "facts_reasons": "执法机关逾期未回复核查结果（原期限 ${bureau_due_date}）。",
         },
     )
     d.end("end_red", "已催办", c + 5, 4)

@@ -140,6 +140,7 @@ def build() -> Diagram:
             "requirements": "${requirements}",
             "requested_at": "${now()}",
         },
+        outputs={"requested_at": "${requested_at}"},
         pool="government",
         doc="发送 Msg_GovDecisionRequest（外部系统经发件箱接收）。",
     )

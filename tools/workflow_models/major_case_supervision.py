@@ -463,39 +463,25 @@ def build() -> Diagram:
         due="${workdays(2)}",
         form=[area("remedy_guidance", "告知内容", required=True)],
     )
-    d.call(
-        "refer_discipline",
-        "移送纪检监察",
-        23,
-        9,
-        called="referral",
-        ins=[
-            {"variables": "all"},
-            {"sourceExpression": "${'DISCIPLINE'}", "target": "referral_type"},
-        ],
-        outs=[
-            {"source": "referral_status", "target": "discipline_referral_status"},
-            {"source": "referral_no", "target": "discipline_referral_no"},
-        ],
-    )
-    d.end("end_discipline_referral", "纪检移送跟踪结束", 24, 9)
-    d.call(
-        "refer_crime",
-        "行刑衔接移送监督",
-        23,
-        8,
-        called="referral",
-        ins=[
-            {"variables": "all"},
-            {"sourceExpression": "${'CRIMINAL'}", "target": "referral_type"},
-        ],
-        outs=[
-            {"source": "referral_status", "target": "criminal_referral_status"},
-            {"source": "referral_no", "target": "criminal_referral_no"},
-            {"source": "prior_admin_penalties", "target": "prior_admin_penalties"},
-        ],
-    )
-    d.end("end_crime_referral", "行刑衔接跟踪结束", 24, 8)
+    for element_id, name, kind, row in (
+        ("refer_crime", "移送：行刑衔接监督", "CRIMINAL", 8),
+        ("refer_discipline", "移送：纪检监察", "DISCIPLINE", 9),
+    ):
+        d.service(
+            element_id,
+            name,
+            23,
+            row,
+            handler="startRelatedCase",
+            fields={
+                "process": "referral",
+                "relation": "criminal_referral" if kind == "CRIMINAL" else "discipline_referral",
+                "copy": "owner_unit_id,target_agency_id,case_title,referral_type,related_case_no",
+            },
+            inputs={"referral_type": "${'" + kind + "'}", "related_case_no": "${case_no}"},
+            doc="条例第三十三条、国务院令第310号：移送作为关联案件单独编号、跟踪，"
+            "执法监督部分各自办结（TS-06）。",
+        )
     d.gateway("gw_disposition_done", "", 24, 1, "inclusive")
     for element_id, name, _doc_type, condition, _row in calls:
         d.flow("gw_disposition", element_id, cond="${" + condition + "}", name=name)
@@ -689,9 +675,9 @@ def build() -> Diagram:
         cond="${official_corruption_or_dereliction}",
         name="纪检监察",
     )
-    d.flow("refer_discipline", "end_discipline_referral")
+    d.flow("refer_discipline", "gw_disposition_done")
     d.flow("gw_disposition", "refer_crime", cond="${crime_not_transferred}", name="行刑衔接")
-    d.flow("refer_crime", "end_crime_referral")
+    d.flow("refer_crime", "gw_disposition_done")
     d.chain("gw_disposition_done", "collect", "gw_correction")
     d.flow("gw_correction", "gw_correct", cond="${correction_pending}", name="是")
     d.flow("gw_correction", "gw_close", id="Flow_nothing_to_correct")

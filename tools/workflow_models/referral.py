@@ -17,6 +17,7 @@ from tools.workflow_models.common import LEADER
 from tools.workflow_models.common import SUPERVISOR
 
 DEFAULTS = {
+    "case_no": "${null}",
     "referral_outcome": "${null}",
     "bureau_transferred": "${false}",
     "receipt_signed_at": "${null}",
@@ -66,6 +67,7 @@ def build() -> Diagram:
         0,
         handler="assignCaseNumber",
         fields={"type": "${referral_type == 'CRIMINAL' ? 'XS' : 'JJ'}", "variable": "referral_no"},
+        outputs={"case_no": "${case_no != null ? case_no : referral_no}"},
         doc="行刑衔接 JD-<区划>-<年>-XS-<序号>，线索移送 …-JJ-…（domain.md §4.3）。",
     )
     d.gateway("gw_type", "移送类型", 3, 0, default="Flow_discipline")
@@ -166,7 +168,8 @@ def _criminal(d: Diagram) -> None:
             area("rejection_review", "审查意见", required=True),
         ],
         outputs={
-            "referral_status": "${rejection_accepted ? 'CRIM_NOT_APPROVED_REASON_RECORDED' : null}"
+            "referral_status": "${rejection_accepted ? 'CRIM_NOT_APPROVED_REASON_RECORDED' : null}",
+            "case_status": "${rejection_accepted ? 'CRIM_NOT_APPROVED_REASON_RECORDED' : null}",
         },
         doc="G4a_1：不批准的理由记录在案，监督机构审查；理由不成立的再次责令移送。",
     )
@@ -390,7 +393,11 @@ def _criminal(d: Diagram) -> None:
         groups=SUPERVISOR,
         due="${workdays(setting('referral_close_workdays'))}",
         form=[area("close_note", "复核意见", required=True)],
-        outputs={"referral_status": "${referral_outcome}", "referral_closed_at": "${now()}"},
+        outputs={
+            "referral_status": "${referral_outcome}",
+            "case_status": "${referral_outcome}",
+            "referral_closed_at": "${now()}",
+        },
         doc="T4a_8：WD(5) [ASSUME]；结束状态 CRIM_FILED / CRIM_DECLINED_ADMIN_HANDLED / "
         "CRIM_PROCURATORATE_SUPERVISION。",
     )
@@ -507,7 +514,9 @@ def _discipline(d: Diagram) -> None:
         ],
         outputs={
             "referral_status": "${lead_chief_approved && lead_leader_approved ? null "
-            ": 'DISC_NOT_APPROVED'}"
+            ": 'DISC_NOT_APPROVED'}",
+            "case_status": "${lead_chief_approved && lead_leader_approved ? null "
+            ": 'DISC_NOT_APPROVED'}",
         },
         doc="T4b_2：科长 → 局主要负责人审批 WD(3) [ASSUME]。",
     )
@@ -634,7 +643,10 @@ def _discipline(d: Diagram) -> None:
             flag("continue_tracking", "继续跟踪处置反馈", default="true"),
             area("forward_note", "说明", maxlength=1000),
         ],
-        outputs={"referral_status": "${continue_tracking ? null : 'DISC_FORWARDED'}"},
+        outputs={
+            "referral_status": "${continue_tracking ? null : 'DISC_FORWARDED'}",
+            "case_status": "${continue_tracking ? null : 'DISC_FORWARDED'}",
+        },
     )
     d.gateway("gw_keep_tracking", "继续跟踪?", 15, 4, default="Flow_stop_tracking")
     d.end("end_forwarded", "已转送", 16, 4)
@@ -655,7 +667,7 @@ def _discipline(d: Diagram) -> None:
         groups=SUPERVISOR,
         due="${workdays(1)}",
         form=[area("return_note", "处理意见", required=True)],
-        outputs={"referral_status": "${'DISC_RETURNED'}"},
+        outputs={"referral_status": "${'DISC_RETURNED'}", "case_status": "${'DISC_RETURNED'}"},
     )
     d.end("end_returned", "线索被退回", 16, 5)
     d.user(
@@ -680,7 +692,10 @@ def _discipline(d: Diagram) -> None:
             ),
             area("feedback_text", "反馈内容", required=True, default="${feedback_text}"),
         ],
-        outputs={"referral_status": "${'DISC_FEEDBACK_RECEIVED'}"},
+        outputs={
+            "referral_status": "${'DISC_FEEDBACK_RECEIVED'}",
+            "case_status": "${'DISC_FEEDBACK_RECEIVED'}",
+        },
     )
     d.end("end_discipline", "已收到处置反馈", 15, 3)
 
