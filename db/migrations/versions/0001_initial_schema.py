@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 17:50:44.616423
+Create Date: 2026-11-26 19:00:13.885550
 """
 
 from alembic import op
@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('created_at', db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('read_at', db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_notifications_dedupe_key'))
     )
@@ -139,9 +140,11 @@ def upgrade() -> None:
     sa.Column('created_at', db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('available_at', db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('locked_until', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('locked_by', sa.String(length=120), nullable=True),
     sa.Column('sent_at', db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('dead_at', db.base.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key'))
     )
@@ -194,6 +197,31 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('worker_heartbeats',
+    sa.Column('id', sa.String(length=120), nullable=False),
+    sa.Column('hostname', sa.String(length=200), nullable=False),
+    sa.Column('pid', sa.Integer(), nullable=False),
+    sa.Column('backend', sa.String(length=16), nullable=False),
+    sa.Column('interval_seconds', sa.Float(), nullable=False),
+    sa.Column('started_at', db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('beat_at', db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('stopped_at', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ticks', sa.Integer(), nullable=False),
+    sa.Column('timers_fired', sa.Integer(), nullable=False),
+    sa.Column('timer_errors', sa.Integer(), nullable=False),
+    sa.Column('cases_started', sa.Integer(), nullable=False),
+    sa.Column('outbox_sent', sa.Integer(), nullable=False),
+    sa.Column('outbox_failed', sa.Integer(), nullable=False),
+    sa.Column('alerts_raised', sa.Integer(), nullable=False),
+    sa.Column('messages_expired', sa.Integer(), nullable=False),
+    sa.Column('last_tick_ms', sa.Float(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_at', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_worker_heartbeats'))
+    )
+    with op.batch_alter_table('worker_heartbeats', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_worker_heartbeats_beat_at'), ['beat_at'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -293,6 +321,8 @@ def upgrade() -> None:
     sa.Column('parent_instance_id', sa.String(length=36), nullable=True),
     sa.Column('relation', sa.String(length=32), nullable=True),
     sa.Column('incident_count', sa.Integer(), nullable=False),
+    sa.Column('timer_retry_at', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('timer_failures', sa.Integer(), nullable=False),
     sa.Column('started_at', db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('started_by', sa.String(length=64), nullable=True),
     sa.Column('ended_at', db.base.UtcDateTime(timezone=True), nullable=True),
@@ -312,6 +342,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_process_instances_parent_instance_id'), ['parent_instance_id'], unique=False)
         batch_op.create_index('ix_process_instances_region_status', ['region_code', 'status'], unique=False)
         batch_op.create_index('ix_process_instances_status_started', ['status', 'started_at'], unique=False)
+
+    op.create_table('timer_start_schedules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('definition_id', sa.String(length=120), nullable=False),
+    sa.Column('definition_key', sa.String(length=100), nullable=False),
+    sa.Column('activity_id', sa.String(length=100), nullable=False),
+    sa.Column('activity_name', sa.String(length=300), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('expression', sa.Text(), nullable=False),
+    sa.Column('next_fire_at', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_fired_at', db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('fire_count', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definitions.id'], name=op.f('fk_timer_start_schedules_definition_id_process_definitions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_timer_start_schedules')),
+    sa.UniqueConstraint('definition_id', 'activity_id', name=op.f('uq_timer_start_schedules_definition_id'))
+    )
+    with op.batch_alter_table('timer_start_schedules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timer_start_schedules_definition_id'), ['definition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timer_start_schedules_definition_key'), ['definition_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timer_start_schedules_next_fire_at'), ['next_fire_at'], unique=False)
 
     op.create_table('attachments',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -425,8 +478,10 @@ def upgrade() -> None:
 
     op.create_table('hotline_tickets',
     sa.Column('ticket_no', sa.String(length=64), nullable=False),
-    sa.Column('instance_id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=True),
     sa.Column('request_type', sa.String(length=16), nullable=True),
+    sa.Column('phone_hash', sa.String(length=64), nullable=True),
+    sa.Column('respondent_code', sa.String(length=64), nullable=True),
     sa.Column('received_at', db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=True),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
@@ -434,6 +489,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('ticket_no', name=op.f('pk_hotline_tickets')),
     sa.UniqueConstraint('instance_id', name=op.f('uq_hotline_tickets_instance_id'))
     )
+    with op.batch_alter_table('hotline_tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hotline_tickets_phone_hash'), ['phone_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hotline_tickets_respondent_code'), ['respondent_code'], unique=False)
+
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=False),
@@ -498,6 +557,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('form_key', sa.String(length=300), nullable=True),
     sa.Column('alert_level', sa.String(length=16), nullable=True),
+    sa.Column('alert_notified', sa.String(length=16), nullable=True),
     sa.Column('case_no', sa.String(length=64), nullable=True),
     sa.Column('case_title', sa.String(length=300), nullable=True),
     sa.Column('business_key', sa.String(length=200), nullable=True),
@@ -593,6 +653,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incidents_instance_id'))
 
     op.drop_table('incidents')
+    with op.batch_alter_table('hotline_tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hotline_tickets_respondent_code'))
+        batch_op.drop_index(batch_op.f('ix_hotline_tickets_phone_hash'))
+
     op.drop_table('hotline_tickets')
     with op.batch_alter_table('historic_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_historic_tasks_instance_id'))
@@ -625,6 +689,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachments_instance_id'))
 
     op.drop_table('attachments')
+    with op.batch_alter_table('timer_start_schedules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timer_start_schedules_next_fire_at'))
+        batch_op.drop_index(batch_op.f('ix_timer_start_schedules_definition_key'))
+        batch_op.drop_index(batch_op.f('ix_timer_start_schedules_definition_id'))
+
+    op.drop_table('timer_start_schedules')
     with op.batch_alter_table('process_instances', schema=None) as batch_op:
         batch_op.drop_index('ix_process_instances_status_started')
         batch_op.drop_index('ix_process_instances_region_status')
@@ -657,6 +727,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('worker_heartbeats', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_worker_heartbeats_beat_at'))
+
+    op.drop_table('worker_heartbeats')
     op.drop_table('users')
     op.drop_table('settings')
     with op.batch_alter_table('pending_messages', schema=None) as batch_op:
