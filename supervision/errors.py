@@ -98,6 +98,7 @@ class Problem:
     column: int | None = None
     severity: str = "error"  # or "warning"
     element_ids: list[str] = field(default_factory=list)
+    code: str | None = None  # the rule, e.g. "unknown-handler" (docs/expressions.md)
 
     def __str__(self) -> str:
         where = self.resource or "?"

@@ -48,12 +48,12 @@ from supervision.engine import expressions
 from supervision.engine import juel
 from supervision.engine.multiinstance import ParallelMultiInstanceTask
 from supervision.engine.multiinstance import SequentialMultiInstanceTask
-from supervision.engine.specs import TIMER_CLASSES
 from supervision.engine.specs import CallActivity
 from supervision.engine.specs import EventSubprocess
 from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
 from supervision.engine.specs import StartEvent
+from supervision.engine.timers import TIMER_CLASSES
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _C = f"{{{CAMUNDA_NS}}}"

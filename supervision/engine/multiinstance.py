@@ -28,8 +28,8 @@ from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as Spi
 from SpiffWorkflow.util.task import TaskState
 
 from supervision.engine.failures import fail_task
-from supervision.engine.patches import LOCALS_KEY
 from supervision.engine.scripting import current_context
+from supervision.engine.variables import LOCALS_KEY
 
 MAX_INSTANCES = 1000
 _STATE = "mi"  # internal_data of the multi-instance task: {"items": [...], "base": {...}}
@@ -161,6 +161,21 @@ class ParallelMultiInstanceTask(_CamundaMultiInstance, SpiffParallel):
 
     def _base(self, my_task) -> dict[str, Any]:
         return my_task.internal_data[_STATE]["base"]
+
+    def instance_view(self, my_task, child) -> dict[str, Any] | None:
+        """Variables earlier instances changed and `child` did not: what it would read
+        from the process, where its own copy is stale (Camunda shares them)."""
+        state = my_task.internal_data.get(_STATE)
+        if my_task.state != TaskState.STARTED or not state or "base" not in state:
+            return None
+        base = state["base"]
+        own = {k for k, v in child.data.items() if k not in base or base[k] != v}
+        local = child.internal_data.get(LOCALS_KEY) or {}
+        return {
+            k: v
+            for k, v in my_task.data.items()
+            if k not in own and k not in local and (k not in base or base[k] != v)
+        }
 
     def merge_child(self, workflow, child) -> None:
         my_task = child.parent

@@ -1,9 +1,9 @@
 """Changes to SpiffWorkflow 3.2 behaviour, applied once when the engine package is imported.
 
-Two fix reproduced defects (see ../shared/docs/spiffworkflow-guide.md §9); the other two give
-every activity Camunda's variable scoping (camunda:inputOutput, multi-instance locals). They
-are process-wide settings of the library, so they live here, in one place, with tests in
-tests/supervision/engine.
+Two of them fix reproduced defects (see ../shared/docs/spiffworkflow-guide.md §9); the
+other two give every activity Camunda's variable scoping (camunda:inputOutput,
+multi-instance locals). They are process-wide settings of the library, so they live here,
+in one place, with tests in tests/supervision/engine.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskIterator
 
 from supervision.engine import scopes
+from supervision.engine.variables import LOCALS_KEY
+from supervision.engine.variables import SHARED_KEY
 
 TASK_DEPTH_LIMIT = 10**7
 _applied = False
@@ -42,14 +44,13 @@ def _inherit_data_without_sharing(self: Task) -> None:
         for key, value in parent_data.items()
     }
     self.data = DeepMerge.merge(self.data, fresh)
-    # A multi-instance instance's own variables (element variable, loopCounter) shadow the
-    # process variables of the same name, as in Camunda, so they are laid over the parent's.
-    local = self.internal_data.get(LOCALS_KEY)
-    if local:
-        self.data.update(deepcopy(local))
-
-
-LOCALS_KEY = "locals"
+    # Values published to a waiting task after it began are newer than its parent's copy
+    # (variables.share), and a multi-instance instance's own variables (element variable,
+    # loopCounter) shadow the process variables of the same name, as in Camunda.
+    for key in (SHARED_KEY, LOCALS_KEY):
+        overlay = self.internal_data.get(key)
+        if overlay:
+            self.data.update(deepcopy(overlay))
 
 
 def apply() -> None:

@@ -19,7 +19,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete
 from sqlalchemy import select
@@ -38,6 +37,7 @@ from db.models import TaskCandidate
 from supervision import audit
 from supervision import clock
 from supervision.engine import scopes
+from supervision.engine import variables
 from supervision.engine.views import ActivityState
 from supervision.engine.views import MessageEvent
 
@@ -73,32 +73,11 @@ def _default(value: Any) -> Any:
 
 
 def case_variables(wf) -> dict[str, Any]:
-    """The case's current variables: the data of its live top-level tasks, merged."""
+    """The case's current variables (variables.current), as JSON."""
     if wf.is_completed():
         data = wf.data or (wf.last_task.data if wf.last_task is not None else {})
         return _json_safe(data)
-    live = sorted(_shared_live_tasks(wf, wf), key=lambda t: t.last_state_change)
-    merged: dict[str, Any] = {}
-    for task in live:
-        DeepMerge.merge(merged, task.data)
-    return _json_safe(merged)
-
-
-def _shared_live_tasks(wf, workflow) -> list:
-    """Live tasks of `workflow` and of the embedded subprocesses running in it.
-
-    An embedded subprocess works on the process variables (Camunda), so what is entered
-    inside it is a case variable at once; a called process keeps its own variables.
-    """
-    tasks = []
-    for task in workflow.tasks.values():
-        if not task.state & LIVE:
-            continue
-        tasks.append(task)
-        sub = wf.subprocesses.get(task.id)
-        if sub is not None and type(task.task_spec).__name__ == "SubWorkflowTask":
-            tasks.extend(_shared_live_tasks(wf, sub))
-    return tasks
+    return _json_safe(variables.current(wf))
 
 
 def _first(variables: dict[str, Any], names: Iterable[str]) -> Any:
@@ -517,7 +496,7 @@ def message_event(name: str, payload: dict, instance: ProcessInstance) -> Messag
 
 
 def next_timer(wf) -> datetime | None:
-    from supervision.engine.specs import _to_instant as timer_instant
+    from supervision.engine.timers import to_instant as timer_instant
 
     dues = []
     for task in wf.event_manager.tasks.values():

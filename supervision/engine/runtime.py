@@ -64,7 +64,7 @@ from supervision.engine.serializer import StateSerializer
 from supervision.engine.serializer import compact
 from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
-from supervision.engine.specs import reset_timer
+from supervision.engine.timers import reset_timer
 from supervision.engine.views import ActivityState
 from supervision.engine.views import OperationResult
 from supervision.engine.views import TaskFormView

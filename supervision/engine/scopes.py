@@ -11,7 +11,7 @@ SpiffWorkflow copies a task's data into its successors while completing it, so t
 must be closed before that: `run_with_io` replaces BpmnTaskSpec._run (see patches.py) and
 closes the scope right after the activity's own work, inside SpiffWorkflow's error
 handling, so a failing mapping puts the task into ERROR (an incident) instead of
-corrupting the case.
+corrupting the case. It then publishes what the task changed to the rest of the process.
 
 The scope is recorded in the task's internal data, so a user task that waits for weeks
 keeps its locals across restarts.
@@ -22,9 +22,11 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from SpiffWorkflow.specs.base import TaskSpec
+from supervision.engine import variables
+from supervision.engine.variables import SCOPE_KEY
 
-_SCOPE = "io_scope"  # internal_data key: {"saved": {name: value}, "absent": [names]}
+# internal_data key of an open scope: {"saved": {name: value}, "absent": [names]}
+_SCOPE = SCOPE_KEY
 
 
 def mapping_of(task_spec) -> dict[str, dict[str, str]] | None:
@@ -108,16 +110,19 @@ def close_scope(task, external: dict[str, Any] | None = None) -> None:
 
 
 def run_with_io(self, my_task):
-    """TaskSpec._run with the activity's input/output scope around its own work."""
-    if mapping_of(self) is None and not is_open(my_task):
-        return TaskSpec._run(self, my_task)
+    """TaskSpec._run with the activity's input/output scope around its own work, and the
+    variables it changed shared with the rest of the process (variables.publish)."""
     try:
-        open_scope(my_task)
+        if mapping_of(self) is not None or is_open(my_task):
+            open_scope(my_task)
         result = self._run_hook(my_task)
         for assignment in self.post_assign:
             assignment.assign(my_task, my_task)
         if result is not None and result is not False:  # the task completes now
-            close_scope(my_task)
+            if is_open(my_task) or mapping_of(self) is not None:
+                close_scope(my_task)
+            my_task.internal_data.pop(variables.SHARED_KEY, None)
+            variables.publish(my_task)
         return result
     except Exception:
         my_task.error()

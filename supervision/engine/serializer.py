@@ -32,13 +32,13 @@ from SpiffWorkflow.util.task import TaskState
 from supervision.engine.multiinstance import ParallelMultiInstanceTask
 from supervision.engine.multiinstance import SequentialMultiInstanceTask
 from supervision.engine.specs import CallActivity
-from supervision.engine.specs import CycleTimer
-from supervision.engine.specs import DurationTimer
 from supervision.engine.specs import EventSubprocess
 from supervision.engine.specs import MessageEventDefinition
 from supervision.engine.specs import ServiceTask
 from supervision.engine.specs import StartEvent
-from supervision.engine.specs import TimeDateTimer
+from supervision.engine.timers import CycleTimer
+from supervision.engine.timers import DurationTimer
+from supervision.engine.timers import TimeDateTimer
 
 SERIALIZER_VERSION = "1.5+sv1"
 _SPIFF_VERSION = "1.5"

@@ -2,17 +2,15 @@
 
 - ServiceTask: calls a registered Python handler (the stock one never completes).
 - CallActivity: honours camunda:in / camunda:out instead of copying every variable.
-- Timer definitions: read supervision.clock (tests move time) and accept datetimes and
-  working-day function results as well as ISO strings.
+- EventSubprocess, StartEvent: an event subprocess works on the process variables.
 - MessageEventDefinition: a message from outside delivers its variables into the case.
+
+Timers are in timers.py, multi-instance activities in multiinstance.py.
 """
 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date
-from datetime import datetime
-from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -20,16 +18,11 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess as SpiffEventSubprocess
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent as SpiffStartEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
 
-from supervision import clock
 from supervision.engine import scopes
 from supervision.engine import variables
 from supervision.engine.failures import fail_task
@@ -149,22 +142,16 @@ class CallActivity(SpiffCallActivity):
 class EventSubprocess(SpiffEventSubprocess):
     """An event subprocess that works on the process variables, as in Camunda.
 
-    SpiffWorkflow starts it with only the message's variables and keeps what it sets to
-    itself. Here its start event reads the process variables of the moment (see
-    StartEvent) and, when it ends, what it added or changed is shared with the rest of
-    the process: a supplement received by a non-interrupting message start is visible to
-    the main flow's next gateway.
+    SpiffWorkflow starts it with only the message's variables (or the data the process
+    began with) and keeps what it sets to itself. Here its start event begins from the
+    current process variables (see StartEvent), and what its tasks change is published to
+    the whole process as they complete (variables.publish): a supplement received by a
+    non-interrupting message start is visible to the main flow's next gateway.
     """
 
     def update_data(self, my_task, subworkflow):
         end_data = subworkflow.last_task.data if subworkflow.last_task is not None else {}
-        base = my_task.internal_data.pop(SHARED_BASE, None)
-        if base is not None:
-            variables.share(my_task.workflow, variables.changes(base, end_data))
         my_task.data = deepcopy(end_data)
-
-
-SHARED_BASE = "shared_base"
 
 
 class StartEvent(SpiffStartEvent):
@@ -175,9 +162,7 @@ class StartEvent(SpiffStartEvent):
         if parent_id is not None:
             parent = my_task.workflow.top_workflow.get_task_from_id(parent_id)
             if isinstance(parent.task_spec, EventSubprocess):
-                base = variables.current(parent.workflow)
-                parent.internal_data[SHARED_BASE] = deepcopy(base)
-                my_task.data = base
+                my_task.data = variables.current(parent.workflow, exclude=my_task.workflow)
         return super()._run_hook(my_task)
 
 
@@ -200,135 +185,6 @@ def _map_variables(
         elif mapping.get("source") in visible:
             result[mapping["target"]] = visible[mapping["source"]]
     return result
-
-
-# ---------------------------------------------------------------- timers
-
-
-def _to_instant(value: Any) -> datetime:
-    """Read a timer value (ISO string, date or datetime) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, datetime.min.time())
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.upper().startswith("P"):
-            raise ValueError(f"expected a date/time, got the duration {text!r}")
-        if "W" in text.upper() and "T" not in text.upper()[:11]:
-            return TimerEventDefinition.parse_iso_week(text)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    else:
-        raise ValueError(f"a timer needs a date/time, got {type(value).__name__}")
-    if moment.tzinfo is None:
-        # A date written without offset means Chinese local time, not the server's zone.
-        moment = moment.replace(tzinfo=clock.LOCAL_TZ)
-    return moment.astimezone(clock.now().tzinfo)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-class TimeDateTimer(TimeDateEventDefinition):
-    def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = _iso(_to_instant(value))
-            my_task._set_internal_data(event_value=event_value)
-        if _to_instant(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
-
-
-class DurationTimer(DurationTimerEventDefinition):
-    def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            now = clock.now()
-            if isinstance(value, timedelta):
-                due = now + value
-            elif isinstance(value, str) and value.strip().upper().startswith("P"):
-                parsed = TimerEventDefinition.parse_iso_duration(value.strip())
-                due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            else:
-                # ${workdays(5)} yields a deadline, not a duration: accept it as the due time.
-                due = _to_instant(value)
-            event_value = _iso(due)
-            my_task._set_internal_data(event_value=event_value)
-        if _to_instant(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
-
-
-class CycleTimer(CycleTimerEventDefinition):
-    def cycle_complete(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        now = clock.now()
-        if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _parse_cycle(str(expression), now)
-            event_value = {
-                "cycles": cycles,
-                "next": start.isoformat(),
-                "duration": duration.total_seconds(),
-            }
-        ready = False
-        if event_value["cycles"] != 0:
-            next_event = datetime.fromisoformat(event_value["next"])
-            if next_event <= now:
-                event_value["next"] = (
-                    next_event + timedelta(seconds=event_value["duration"])
-                ).isoformat()
-                event_value["cycles"] -= 1
-                ready = True
-        else:
-            my_task.internal_data.pop("event_value", None)
-            my_task.internal_data["event_fired"] = True
-        my_task._set_internal_data(event_value=event_value)
-        return ready
-
-
-def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
-    """Parse R[n]/<start>/<duration> etc. like Spiff does, but against our clock."""
-    components = expression.upper().replace("--", "/").strip("R").split("/")
-    cycles = int(components[0]) if components[0] else -1
-
-    def part(text: str):
-        if text.startswith("P"):
-            return TimerEventDefinition.parse_iso_duration(text)
-        return _to_instant(text)
-
-    first = part(components[1])
-    second = part(components[2]) if len(components) == 3 else None
-    if isinstance(first, datetime):
-        duration = TimerEventDefinition.get_timedelta_from_start(second, first)
-        start = first
-    elif isinstance(second, datetime):
-        duration = TimerEventDefinition.get_timedelta_from_end(first, second)
-        start = second - duration
-    elif second is None:
-        duration = TimerEventDefinition.get_timedelta_from_start(first, now)
-        start = now + duration
-    else:
-        raise ValueError("Invalid recurring interval")
-    return cycles, start, duration
-
-
-TIMER_CLASSES = {
-    TimeDateEventDefinition: TimeDateTimer,
-    DurationTimerEventDefinition: DurationTimer,
-    CycleTimerEventDefinition: CycleTimer,
-}
-
-
-def reset_timer(my_task) -> None:
-    """Forget a waiting timer's computed due time so the next refresh recomputes it."""
-    if my_task.state == TaskState.WAITING:
-        my_task.internal_data.pop("event_value", None)
-        my_task.internal_data.pop("event_fired", None)
 
 
 # ---------------------------------------------------------------- messages
