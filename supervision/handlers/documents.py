@@ -77,3 +77,38 @@ def record_service(ctx: HandlerContext) -> dict:
     if kind.objection:
         result["objection_due"] = documents.objection_due(ctx.session, served_at)
     return result
+
+
+VIOLATION_TYPES = frozenset({"urge", "opinion", "decision", "bulletin", "personnel"})
+
+
+@handler("summarizeDocuments", "汇总本案已制发文书：纠正期限（取最晚者）、是否制发决定书")
+def summarize_documents(ctx: HandlerContext) -> dict:
+    """What the documents of this round require: the latest correction due date among the
+    documents served since the last verification (last_verified_at), and what was issued.
+
+    Read from the Document rows rather than from variables, so parallel branches that each
+    issued a document can never hide one another's period.
+    """
+    since = ctx.data.get("last_verified_at")
+    since_at = deadlines.parse_instant(since) if since else None
+    rows = ctx.session.scalars(
+        select(Document).where(Document.instance_id == ctx.instance.id, Document.status != "void")
+    ).all()
+    dues = [
+        d.due_at
+        for d in rows
+        if d.status == "served"
+        and d.due_at is not None
+        and (since_at is None or (d.served_at is not None and d.served_at > since_at))
+    ]
+    issued = sorted({d.doc_type for d in rows})
+    due = max(dues).astimezone(clock.LOCAL_TZ).isoformat(timespec="seconds") if dues else None
+    return {
+        "correction_due": due,
+        "correction_pending": due is not None,
+        "issued_doc_types": issued,
+        "decision_issued": "decision" in issued,
+        "violation_found": bool(VIOLATION_TYPES & set(issued))
+        or bool(ctx.data.get("can_fix_on_spot")),
+    }

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from db.models import HistoricActivity
 from db.models import ProcessInstance
 from supervision import authz
+from supervision import clock
 from supervision import intake
 from supervision import numbering
 from supervision.identity import get_user
@@ -865,3 +866,96 @@ def test_ts05b_police_decline_reconsideration_and_procuratorate(flows):
     )
     flows.complete("wc_supervisor", case, "supervise_close", {"close_note": "已建议检察监督"})
     assert flows.case(case).case_status == "CRIM_PROCURATORATE_SUPERVISION"
+
+
+def test_ts06_misconduct_lead_to_discipline_while_the_enforcement_side_closes(flows):
+    """TS-06: 好处费 at 青川县农业农村局 → 问题线索移送函, 意见书 and 人员处理建议书 in parallel."""
+    flows.at(2026, 6, 1, 9, 0)
+    case = open_major_case(flows, "qc", "nync_510822", "农业执法人员收受好处费不予处罚")
+    flows.complete(
+        "qc_bureau_leader",
+        case,
+        "collective_review",
+        {
+            "meeting_minutes": "移送线索；同时制发意见书、人员处理建议书",
+            "official_corruption_or_dereliction": True,
+            "illegal_or_clearly_improper": True,
+            "officer_fault": True,
+        },
+    )
+    (referral,) = flows.children(case)
+    lead = referral.id
+    assert referral.case_no == "JD-510822-2026-JJ-00001"
+    flows.complete(
+        "qc_supervisor",
+        lead,
+        "assemble_lead",
+        {
+            "lead_persons": "赵某，青川县农业综合行政执法大队，执法证号5108xxxx",
+            "misconduct_type": "bribery",
+            "facts_summary": "收受农药经营者好处费5000元后不予处罚",
+            "recipient_unit": "jw_510822",
+        },
+    )
+    flows.complete("qc_section_chief", lead, "approve_lead_chief", {"lead_chief_approved": True})
+    flows.complete("qc_bureau_leader", lead, "approve_lead_leader", {"lead_leader_approved": True})
+    (letter,) = flows.documents(lead)
+    assert letter.doc_no == "青司监移〔2026〕1号"
+    flows.at(2026, 6, 15, 9, 0)
+    flows.complete(
+        "qc_supervisor",
+        lead,
+        "deliver_lead",
+        {"delivery_method": "confidential", "sent_at": "2026-06-15T09:00:00+08:00"},
+    )
+    assert flows.case(lead).next_timer_at == end_of_day(2026, 6, 18)  # receipt reminder WD(3)
+    with flows.runtime.sessions() as s:
+        row = s.get(ProcessInstance, lead)
+        assert authz.can_read_case(s, get_user(s, "qc_liaison"), row)  # the receiving organ
+        assert not authz.can_read_case(s, get_user(s, "liaison"), row)  # other 纪委 do not
+    flows.at(2026, 6, 16, 10, 0)
+    flows.message(
+        "Msg_LeadReceipt", lead, {"received_at": "2026-06-16T10:00:00+08:00"}, "qc_liaison"
+    )
+    reminder = flows.case(lead).next_timer_at.astimezone(clock.LOCAL_TZ)
+    assert reminder.date().isoformat() == "2026-09-14"  # CD(90) after receipt [ASSUME]
+
+    # The enforcement side: 意见书 and 人员处理建议书, corrected, closed on its own.
+    serve_document(flows, case, "qc", "opinion", "nync_510822", "2026-06-18T09:00:00+08:00")
+    serve_document(flows, case, "qc", "personnel", "nync_510822", "2026-06-18T09:00:00+08:00")
+    flows.complete("qc_bureau_handler", case, "correct", {"correction_report": "重新立案查处"})
+    flows.complete(
+        "qc_supervisor",
+        case,
+        "verify_correction",
+        {"verification_result": "corrected", "verification_note": "已纠正"},
+    )
+    flows.complete(
+        "qc_supervisor", case, "close_case", {"close_report": "结案", "feedback_text": "已依法处理"}
+    )
+    closed = flows.case(case)
+    assert closed.status == "completed" and closed.case_status == "P3_CLOSED_CORRECTED"
+    assert flows.case(lead).status == "active"  # the lead is still followed
+
+    flows.at(2026, 9, 14, 11, 0)
+    flows.fire_timers()
+    assert "feedback_reminder_alert" in flows.activities(lead)
+    flows.message(
+        "Msg_DisciplineFeedback",
+        lead,
+        {
+            "disposition_type": "investigation",
+            "feedback_text": "初步核实后立案审查调查",
+            "feedback_at": "2026-09-20T10:00:00+08:00",
+        },
+        "qc_liaison",
+    )
+    flows.complete(
+        "qc_supervisor",
+        lead,
+        "record_disposition",
+        {"disposition_type": "investigation", "feedback_text": "初步核实后立案审查调查"},
+    )
+    done = flows.case(lead)
+    assert done.case_status == "DISC_FEEDBACK_RECEIVED"
+    assert done.variables["disposition_type"] == "investigation"

@@ -42,31 +42,15 @@ DISPOSITION_FLAGS = [
 ]
 DEFAULTS = {
     "lead_source": "${'other'}",
+    "last_verified_at": "${null}",
+    "invitees": "${null}",
     "related_ticket_nos": "${null}",
     "is_anonymous": "${false}",
     "is_major": "${false}",
     "file_objection": "${false}",
     "extension_used": "${false}",
-    "urge_doc_no": "${null}",
-    "opinion_doc_no": "${null}",
-    "decision_doc_no": "${null}",
-    "bulletin_doc_no": "${null}",
-    "personnel_doc_no": "${null}",
-    "urge_correction_due": "${null}",
-    "opinion_correction_due": "${null}",
-    "decision_correction_due": "${null}",
     **{name: "${false}" for name in DISPOSITION_FLAGS},
 }
-COLLECT = """
-# 汇总已制发文书的纠正期限：以最晚者为准（domain.md §2.3 T3_8）
-dues = [d for d in (urge_correction_due, opinion_correction_due, decision_correction_due) if d]
-correction_due = max(dues) if dues else None
-correction_pending = bool(dues)
-decision_issued = bool(decision_doc_no)
-violation_found = bool(urge_doc_no or opinion_doc_no or decision_doc_no or bulletin_doc_no
-                       or personnel_doc_no or can_fix_on_spot)
-referred = official_corruption_or_dereliction or crime_not_transferred
-"""
 
 
 def build() -> Diagram:
@@ -207,7 +191,21 @@ def build() -> Diagram:
         doc="“C类”一般问题：提醒函 [CUST:S12]。",
     )
     d.gateway("gw_not_major_done", "", 8, 5)
-    d.end("end_not_major", "非重大：已分流", 9, 5)
+    d.send(
+        "send_not_major_outcome",
+        "反馈线索来源",
+        9,
+        5,
+        message="Msg_LeadOutcome",
+        variables={
+            "lead_case_no": "${case_no}",
+            "lead_case_status": "${case_status}",
+            "lead_feedback_text": "${assessment}",
+        },
+        doc="非重大的研判结果同样反馈线索来源（监督员意见流程等待此结果）。消息变量不用 case_no "
+        "等名称，以免改写接收案件自己的变量。",
+    )
+    d.end("end_not_major", "非重大：已分流", 10, 5)
     d.user(
         "open_case",
         "立案审批并选择监督方式",
@@ -431,8 +429,6 @@ def build() -> Diagram:
     ]
     for element_id, name, doc_type, _condition, row in calls:
         outs = [{"source": "doc_no", "target": f"{doc_type}_doc_no"}]
-        if doc_type in ("urge", "opinion", "decision"):
-            outs.append({"source": "correction_due", "target": f"{doc_type}_correction_due"})
         d.call(
             element_id,
             name,
@@ -486,7 +482,17 @@ def build() -> Diagram:
     for element_id, name, _doc_type, condition, _row in calls:
         d.flow("gw_disposition", element_id, cond="${" + condition + "}", name=name)
         d.flow(element_id, "gw_disposition_done")
-    d.script("collect", "汇总处理结果", 25, 1, COLLECT)
+    d.service(
+        "collect",
+        "汇总处理结果",
+        25,
+        1,
+        handler="summarizeDocuments",
+        outputs={
+            "referred": "${official_corruption_or_dereliction || crime_not_transferred}",
+        },
+        doc="纠正期限取本轮已送达文书中最晚者（T3_8）；从文书记录汇总，不受并行分支影响。",
+    )
     d.gateway("gw_correction", "待纠正?", 26, 1, default="Flow_nothing_to_correct")
     d.gateway("gw_correct", "", 27, 11)
     d.user(
@@ -576,7 +582,11 @@ def build() -> Diagram:
             ),
             area("verification_note", "复查意见", required=True),
         ],
-        outputs={"prior_doc_ignored": "${verification_result == 'not_corrected'}"},
+        outputs={
+            "prior_doc_ignored": "${verification_result == 'not_corrected'}",
+            # The periods of this round are settled; a new round sets its own.
+            "last_verified_at": "${now()}",
+        },
         doc="T3_9：WD(10) [ASSUME]；未纠正的重新集体研究（报请决定书等）。",
     )
     d.gateway("gw_verified", "已纠正?", 31, 2, default="Flow_corrected")
@@ -605,7 +615,12 @@ def build() -> Diagram:
         34,
         1,
         message="Msg_LeadOutcome",
-        variables=["case_no", "case_status", "feedback_text", "closed_at"],
+        variables={
+            "lead_case_no": "${case_no}",
+            "lead_case_status": "${case_status}",
+            "lead_feedback_text": "${feedback_text}",
+            "lead_closed_at": "${closed_at}",
+        },
         doc="线索来自监督员意见的，结果送回该意见流程；其他来源经发件箱反馈。",
     )
     d.end("end_closed", "结案", 35, 1)
@@ -633,7 +648,7 @@ def build() -> Diagram:
     )
     d.flow("start_complaint", "gw_not_major_done")
     d.flow("issue_reminder_letter", "gw_not_major_done")
-    d.flow("gw_not_major_done", "end_not_major")
+    d.chain("gw_not_major_done", "send_not_major_outcome", "end_not_major")
     d.chain("open_case", "approve_opening", "gw_opened")
     d.flow(
         "gw_opened", "gw_mode", cond="${chief_opening_approved && opening_approved}", name="批准"

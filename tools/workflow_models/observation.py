@@ -106,7 +106,8 @@ def build() -> Diagram:
         7,
         1,
         message="Msg_LeadOutcome",
-        doc="流程3 结案时以消息 Msg_LeadOutcome 送回结果（case_status, feedback_text）。",
+        doc="流程3 结案时以消息 Msg_LeadOutcome 送回结果（lead_case_no, lead_case_status, "
+        "lead_feedback_text）。",
     )
     d.service(
         "start_complaint",
