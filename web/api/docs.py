@@ -98,8 +98,9 @@ def type_of(schema: dict[str, Any] | None) -> tuple[str, str | None]:
     if "allOf" in schema and len(schema["allOf"]) == 1:
         text, link = type_of(schema["allOf"][0])
         return (f"{text} | null", link) if schema.get("nullable") else (text, link)
-    if "oneOf" in schema:
-        parts = [type_of(s) for s in schema["oneOf"]]
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        parts = [type_of(s) for s in alternatives]
         return " | ".join(p[0] for p in parts), parts[0][1]
     kind = schema.get("type", "any")
     link = None

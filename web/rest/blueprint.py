@@ -13,6 +13,7 @@ from web import current_engine
 from web.rest import guard
 from web.rest.exceptions import CAMUNDA
 from web.rest.exceptions import InvalidRequest
+from web.rest.formats import parse_bool
 
 bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 guard.protect(bp, CAMUNDA)
@@ -85,7 +86,11 @@ def flag(data: Mapping[str, Any], name: str) -> bool:
 
 
 def name_list() -> list[str] | None:
-    """`variableNames=a,b` as a list (None: all)."""
+    """`variableNames=a,b` as a list (None: all); `deserializeValues` is checked, and
+    accepted without effect (values are always plain JSON here)."""
+    for switch in ("deserializeValues", "deserializeValue"):
+        if request.args.get(switch) is not None:
+            parse_bool(request.args[switch], switch)
     raw = request.args.get("variableNames")
     if raw is None:
         return None

@@ -60,11 +60,11 @@ def _query(params: Params):
     if params.has("keysIn"):
         stmt = stmt.where(ProcessDefinition.key.in_(params.items("keysIn")))
     if params.has("keyLike"):
-        stmt = stmt.where(ProcessDefinition.key.like(params.text("keyLike")))
+        stmt = stmt.where(ProcessDefinition.key.like(params.pattern("keyLike")))
     if params.has("name"):
         stmt = stmt.where(ProcessDefinition.name == params.text("name"))
     if params.has("nameLike"):
-        stmt = stmt.where(ProcessDefinition.name.like(params.text("nameLike")))
+        stmt = stmt.where(ProcessDefinition.name.like(params.pattern("nameLike")))
     if params.has("deploymentId"):
         stmt = stmt.where(ProcessDefinition.deployment_id == params.text("deploymentId"))
     if params.has("version"):
@@ -72,11 +72,11 @@ def _query(params: Params):
     if params.has("resourceName"):
         stmt = stmt.where(ProcessDefinition.resource_name == params.text("resourceName"))
     if params.has("resourceNameLike"):
-        stmt = stmt.where(ProcessDefinition.resource_name.like(params.text("resourceNameLike")))
+        stmt = stmt.where(ProcessDefinition.resource_name.like(params.pattern("resourceNameLike")))
     if params.has("versionTag"):
         stmt = stmt.where(ProcessDefinition.version_tag == params.text("versionTag"))
     if params.has("versionTagLike"):
-        stmt = stmt.where(ProcessDefinition.version_tag.like(params.text("versionTagLike")))
+        stmt = stmt.where(ProcessDefinition.version_tag.like(params.pattern("versionTagLike")))
     if params.flag("withoutVersionTag"):
         stmt = stmt.where(ProcessDefinition.version_tag.is_(None))
     if params.flag("suspended"):

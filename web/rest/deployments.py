@@ -65,7 +65,7 @@ def _query(params: Params):
     if params.has("name"):
         stmt = stmt.where(Deployment.name == params.text("name"))
     if params.has("nameLike"):
-        stmt = stmt.where(Deployment.name.like(params.text("nameLike")))
+        stmt = stmt.where(Deployment.name.like(params.pattern("nameLike")))
     if params.has("source"):
         stmt = stmt.where(Deployment.source == params.text("source"))
     if params.flag("withoutSource"):

@@ -132,11 +132,19 @@ class Params:
         self._source = source
 
     def has(self, name: str) -> bool:
-        value = self._source.get(name)
-        return value is not None and value != ""
+        """Present, even if empty: `?unassigned=` is a bad value, not a missing one."""
+        return self._source.get(name) is not None
 
     def text(self, name: str) -> str | None:
         return parse_text(self._source[name], name) if self.has(name) else None
+
+    def pattern(self, name: str) -> str | None:
+        """A LIKE pattern (% and _ are wildcards, as in Camunda's *Like criteria)."""
+        value = self.text(name)
+        if value is not None and (len(value) - len(value.rstrip("\\"))) % 2:
+            # PostgreSQL refuses a pattern ending in its escape character.
+            raise InvalidRequest(f"query parameter '{name}' must not end with a backslash")
+        return value
 
     def flag(self, name: str) -> bool:
         return parse_bool(self._source[name], name) if self.has(name) else False
@@ -145,7 +153,13 @@ class Params:
         return parse_bool(self._source[name], name) if self.has(name) else None
 
     def integer(self, name: str) -> int | None:
-        return parse_int(self._source[name], name) if self.has(name) else None
+        """A 32-bit whole number (what the columns compared with it hold)."""
+        if not self.has(name):
+            return None
+        number = parse_int(self._source[name], name)
+        if not -(2**31) <= number < 2**31:
+            raise InvalidRequest(f"query parameter '{name}' is out of range")
+        return number
 
     def items(self, name: str) -> list[str] | None:
         return parse_list(self._source[name], name) if self.has(name) else None
@@ -169,8 +183,8 @@ def page_from(args: Mapping[str, Any]) -> Page:
     first = args.get("firstResult")
     size = args.get("maxResults")
     return Page(
-        first=parse_int(first, "firstResult", minimum=0) if first not in (None, "") else 0,
-        size=parse_int(size, "maxResults", minimum=0) if size not in (None, "") else None,
+        first=parse_int(first, "firstResult", minimum=0) if first is not None else 0,
+        size=parse_int(size, "maxResults", minimum=0) if size is not None else None,
     )
 
 
@@ -194,8 +208,8 @@ def sortings(
         pairs = [(s.get("sortBy"), s.get("sortOrder")) for s in sorting]
     source = body if body is not None and ("sortBy" in body or "sortOrder" in body) else args
     by, order = source.get("sortBy"), source.get("sortOrder")
-    if by not in (None, "") or order not in (None, ""):
-        if by in (None, "") or order in (None, ""):
+    if by is not None or order is not None:
+        if by is None or order is None:
             raise InvalidRequest(
                 "Only a single sorting parameter specified. sortBy and sortOrder required"
             )

@@ -95,10 +95,14 @@ def _preflight_only():
 
 def _refuse_nul() -> None:
     """PostgreSQL cannot store or compare NUL characters: refuse them up front."""
-    texts = [request.path, *request.args.keys(), *request.args.values()]
+    texts = [request.path]
+    fields = [request.args]
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        texts += [*request.form.keys(), *request.form.values()]
-    if any("\x00" in t for t in texts):
+        fields.append(request.form)
+    for source in fields:
+        for key, value in source.items(multi=True):
+            texts += [key, value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
         raise exceptions.InvalidRequest("NUL characters are not allowed in the request")
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "basic":

@@ -31,6 +31,7 @@ from web.rest import access
 from web.rest import dto
 from web.rest.blueprint import bp
 from web.rest.blueprint import json_body
+from web.rest.exceptions import InvalidRequest
 from web.rest.formats import Params
 from web.rest.formats import apply_page
 from web.rest.formats import format_date
@@ -43,7 +44,7 @@ def _count_of(stmt) -> int:
     return get_session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-def _register(path: str, name: str, listing, counting) -> None:
+def _register(path: str, name: str, listing, counting, sorts) -> None:
     """GET and POST variants of a history query and of its count."""
 
     def list_get():
@@ -56,10 +57,13 @@ def _register(path: str, name: str, listing, counting) -> None:
         return listing({k: v for k, v in body.items() if k != "sorting"}, body)
 
     def count_get():
+        sortings(request.args, None, list(sorts))  # not used by a count, but checked
         return jsonify({"count": counting(request.args)})
 
     def count_post():
-        return jsonify({"count": counting(json_body())})
+        body = json_body()
+        sortings(request.args, body, list(sorts))
+        return jsonify({"count": counting({k: v for k, v in body.items() if k != "sorting"})})
 
     for func_, suffix, method in (
         (list_get, "", "GET"),
@@ -98,7 +102,7 @@ def _instance_query(user: User, source: Mapping[str, Any]):
         stmt = stmt.where(ProcessInstance.business_key == p.text("processInstanceBusinessKey"))
     if p.has("processInstanceBusinessKeyLike"):
         stmt = stmt.where(
-            ProcessInstance.business_key.like(p.text("processInstanceBusinessKeyLike"))
+            ProcessInstance.business_key.like(p.pattern("processInstanceBusinessKeyLike"))
         )
     if p.has("processDefinitionId"):
         stmt = stmt.where(ProcessInstance.definition_id == p.text("processDefinitionId"))
@@ -117,8 +121,11 @@ def _instance_query(user: User, source: Mapping[str, Any]):
     if p.flag("withIncidents"):
         stmt = stmt.where(ProcessInstance.incident_count > 0)
     if p.has("state"):
-        wanted = {v: k for k, v in dto.HISTORIC_STATES.items()}.get(p.text("state"))
-        stmt = stmt.where(ProcessInstance.status == (wanted or "-"))
+        states = {v: k for k, v in dto.HISTORIC_STATES.items()}
+        wanted = states.get(p.text("state"))
+        if wanted is None:
+            raise InvalidRequest(f"state must be one of {', '.join(states)}")
+        stmt = stmt.where(ProcessInstance.status == wanted)
     for name, column, before in (
         ("startedBefore", ProcessInstance.started_at, True),
         ("startedAfter", ProcessInstance.started_at, False),
@@ -152,6 +159,7 @@ _register(
     "historic_instances",
     _instances,
     lambda source: _count_of(_instance_query(actor(), source)),
+    INSTANCE_SORTS,
 )
 
 
@@ -197,7 +205,7 @@ def _activity_query(user: User, source: Mapping[str, Any]):
     if p.has("activityName"):
         stmt = stmt.where(HistoricActivity.activity_name == p.text("activityName"))
     if p.has("activityNameLike"):
-        stmt = stmt.where(HistoricActivity.activity_name.like(p.text("activityNameLike")))
+        stmt = stmt.where(HistoricActivity.activity_name.like(p.pattern("activityNameLike")))
     if p.has("activityType"):
         stmt = stmt.where(HistoricActivity.activity_type == p.text("activityType"))
     if p.has("activityInstanceId"):
@@ -246,6 +254,7 @@ _register(
     "historic_activities",
     _activities,
     lambda source: _count_of(_activity_query(actor(), source)),
+    ACTIVITY_SORTS,
 )
 
 
@@ -332,9 +341,9 @@ def _task_union(user: User, source: Mapping[str, Any]):
         if p.has(name):
             stmt = stmt.where(union.c[column] == p.text(name))
     if p.has("taskNameLike"):
-        stmt = stmt.where(union.c.name.like(p.text("taskNameLike")))
+        stmt = stmt.where(union.c.name.like(p.pattern("taskNameLike")))
     if p.has("taskAssigneeLike"):
-        stmt = stmt.where(union.c.assignee.like(p.text("taskAssigneeLike")))
+        stmt = stmt.where(union.c.assignee.like(p.pattern("taskAssigneeLike")))
     if p.has("processInstanceBusinessKey"):
         keyed = select(ProcessInstance.id).where(
             ProcessInstance.business_key == p.text("processInstanceBusinessKey")
@@ -400,6 +409,7 @@ _register(
     "historic_tasks",
     _tasks,
     lambda source: _count_of(_task_union(actor(), source)[0]),
+    TASK_SORTS,
 )
 
 
@@ -585,4 +595,5 @@ _register(
     "user_operations",
     _operations,
     lambda source: _count_of(_operation_query(actor(), source)),
+    ["timestamp"],
 )

@@ -49,7 +49,7 @@ def _query(user: User, params: Params):
     if params.has("businessKey"):
         stmt = stmt.where(ProcessInstance.business_key == params.text("businessKey"))
     if params.has("businessKeyLike"):
-        stmt = stmt.where(ProcessInstance.business_key.like(params.text("businessKeyLike")))
+        stmt = stmt.where(ProcessInstance.business_key.like(params.pattern("businessKeyLike")))
     if params.has("processDefinitionId"):
         stmt = stmt.where(ProcessInstance.definition_id == params.text("processDefinitionId"))
     if params.has("processDefinitionKey"):
@@ -83,8 +83,9 @@ def _list(source, body):
     return jsonify([dto.process_instance(i) for i in get_session().scalars(stmt)])
 
 
-def _count(source):
+def _count(source, body=None):
     user = actor()
+    sortings(request.args, body, list(SORTS))  # not used by a count, but checked
     stmt = _query(user, Params(source))
     count = get_session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return jsonify({"count": count})
@@ -108,7 +109,8 @@ def count_instances():
 
 @bp.post("/process-instance/count")
 def count_instances_post():
-    return _count(json_body())
+    body = json_body()
+    return _count(body, body)
 
 
 def _running(user: User, instance_id: str) -> ProcessInstance:
@@ -141,6 +143,7 @@ def instance_variable(instance_id: str, name: str):
     user = actor()
     session = get_session()
     instance = access.readable_case(session, user, instance_id)
+    name_list()  # checks deserializeValue
     variables = instance.variables or {}
     if name not in variables:
         raise NotFound(f"process instance variable with name {name} does not exist")

@@ -18,7 +18,9 @@ from typing import Any
 
 from flask import g
 
+from db.session import begin_writing
 from supervision.uow import is_retryable
+from web.database import get_session
 
 ATTEMPTS = 8
 FIRST_PAUSE = 0.02  # seconds, doubled each time
@@ -30,6 +32,10 @@ def retrying(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         for attempt in range(ATTEMPTS):
             try:
+                if attempt:
+                    # Backing off alone is not enough under steady load: a deferred
+                    # transaction keeps meeting a newer writer. Queue for the lock instead.
+                    begin_writing(get_session())
                 return view(*args, **kwargs)
             except Exception as exc:
                 if attempt == ATTEMPTS - 1 or not is_retryable(exc):

@@ -57,6 +57,7 @@ SORTS = {
     "instanceId": OpenTask.instance_id,
     "executionId": OpenTask.instance_id,
 }
+LINK_TYPES = ("assignee", "owner", "candidate")
 # Camunda criteria we do not evaluate: refused instead of silently ignored.
 UNSUPPORTED = (
     "processVariables",
@@ -191,7 +192,7 @@ def _query(user: User, source: Mapping[str, Any], *, strict: bool):
     }
     for name, column in likes.items():
         if p.has(name):
-            stmt = stmt.where(column.like(p.text(name)))
+            stmt = stmt.where(column.like(p.pattern(name)))
     include_assigned = p.flag("includeAssignedTasks")
     candidacy = False
     if p.has("candidateGroup"):
@@ -299,8 +300,9 @@ def _list(source: Mapping[str, Any], body: Mapping[str, Any] | None, strict: boo
     return jsonify(_task_list(list(get_session().scalars(stmt))))
 
 
-def _count(source: Mapping[str, Any], strict: bool):
+def _count(source: Mapping[str, Any], body: Mapping[str, Any] | None, strict: bool):
     user = actor()
+    sortings(request.args, body, list(SORTS))  # not used by a count, but checked
     stmt = _query(user, source, strict=strict)
     count = get_session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return jsonify({"count": count})
@@ -326,13 +328,13 @@ def query_tasks():
 
 @bp.get("/task/count")
 def count_tasks():
-    return _count(request.args, strict=False)
+    return _count(request.args, None, strict=False)
 
 
 @bp.post("/task/count")
 def count_tasks_post():
     body = _query_body()
-    return _count({k: v for k, v in body.items() if k != "sorting"}, strict=True)
+    return _count({k: v for k, v in body.items() if k != "sorting"}, body, strict=True)
 
 
 @bp.get("/task/<task_id>")
@@ -345,7 +347,9 @@ def get_task(task_id: str):
 def identity_links(task_id: str):
     task = access.visible_open_task(get_session(), actor(), task_id)
     kind = request.args.get("type")
-    links = [link for link in dto.identity_links(task) if kind in (None, "", link["type"])]
+    if kind is not None and kind not in LINK_TYPES:
+        raise InvalidRequest(f"type must be one of {', '.join(LINK_TYPES)}")
+    links = [link for link in dto.identity_links(task) if kind in (None, link["type"])]
     return jsonify(links)
 
 

@@ -133,7 +133,9 @@ def operation(
             "content": body_content or json_content(body),
         }
     responses = dict(ok)
-    for status in sorted(set(errors) | ({401, 429} if security is None else set())):
+    # Any request can be malformed (a NUL character, a bad parameter): 400 everywhere.
+    always = {400, 401, 429} if security is None else {400}
+    for status in sorted(set(errors) | always):
         responses[str(status)] = ERROR_RESPONSES[status]
     op["responses"] = responses
     if security is not None:

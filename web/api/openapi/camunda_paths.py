@@ -21,9 +21,11 @@ P = "/engine-rest"
 COMPATIBLE = COMPATIBLE_VERSION
 DATE_TEXT = string("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
 BOOL_TEXT = string(enum=["true", "false"])
+INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}
+COUNTER = {"minimum": 0, "maximum": 10**18 - 1}
 PAGING = [
-    query("firstResult", integer(minimum=0), "Index of the first result (paging)"),
-    query("maxResults", integer(minimum=0), "Number of results (paging); 0 returns []"),
+    query("firstResult", integer(**COUNTER), "Index of the first result (paging)"),
+    query("maxResults", integer(**COUNTER), "Number of results (paging); 0 returns []"),
 ]
 
 
@@ -171,7 +173,7 @@ def deployment_paths() -> dict[str, dict[str, Any]]:
                 "400": response(
                     "A form problem (InvalidRequestException) or a diagram refused "
                     "(ParseException with details per file)",
-                    {"oneOf": [ref("ParseExceptionDto"), ref("ExceptionDto")]},
+                    {"anyOf": [ref("ParseExceptionDto"), ref("ExceptionDto")]},
                 ),
             },
             errors=(403, 409),
@@ -246,7 +248,7 @@ def definition_paths() -> dict[str, dict[str, Any]]:
     params += [
         query("processDefinitionIdIn", string(), "Comma-separated ids"),
         query("keysIn", string(), "Comma-separated keys"),
-        query("version", integer()),
+        query("version", integer(**INT32)),
     ]
     params += bool_params("latestVersion", "active", "suspended", "withoutVersionTag")
     paths = _query_ops(
@@ -422,7 +424,7 @@ def _task_get_params() -> list[dict[str, Any]]:
         elif schema.get("type") == "boolean":
             params.append(query(name, BOOL_TEXT))
         elif schema.get("type") == "integer":
-            params.append(query(name, integer()))
+            params.append(query(name, integer(**INT32)))
         elif "Date" in name or name.startswith(("due", "followUp", "created")):
             params.append(query(name, DATE_TEXT))
         else:

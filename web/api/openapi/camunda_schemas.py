@@ -282,7 +282,7 @@ INSTANCE_QUERY = obj(
         "active": nullable(boolean()),
         "suspended": nullable(boolean()),
         "withIncident": nullable(boolean()),
-        "sorting": array(ref("SortingDto")),
+        "sorting": nullable(array(ref("SortingDto"))),
     }
 )
 
@@ -373,7 +373,7 @@ def task_criterion(name: str) -> Schema:
     if name in TASK_BOOLEANS:
         return nullable(boolean())
     if name in TASK_INTEGERS:
-        return nullable(integer())
+        return nullable(integer(minimum=-(2**31), maximum=2**31 - 1))
     if name.endswith("In") or name == "candidateGroups":
         return array(string())
     if name in TASK_DATES:
@@ -388,7 +388,7 @@ TASK_QUERY = obj(
             for name in sorted(TASK_CRITERIA)
             if name not in ("sorting", "sortBy", "sortOrder", "firstResult", "maxResults")
         },
-        "sorting": array(ref("SortingDto")),
+        "sorting": nullable(array(ref("SortingDto"))),
         "sortBy": opt_string(),
         "sortOrder": nullable(string(enum=["asc", "desc"])),
     },
@@ -604,7 +604,7 @@ USER_OPERATION = obj(
 )
 
 HISTORY_QUERY = obj(
-    {"sorting": array(ref("SortingDto"))},
+    {"sorting": nullable(array(ref("SortingDto")))},
     description="The same criteria as the GET variant's query parameters, as JSON.",
 )
 
