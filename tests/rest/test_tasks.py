@@ -16,6 +16,7 @@ from supervision.errors import StaleCaseError
 from tests.rest.conftest import county_case
 from tests.rest.conftest import open_task_id
 from tests.rest.conftest import start
+from web.rest.retry import ATTEMPTS
 
 
 def ids(response) -> list[str]:
@@ -288,6 +289,7 @@ def test_bad_values_change_nothing(client, api, deployed):
 
 
 def test_a_lost_optimistic_lock_is_409_with_camundas_code(client, api, deployed, monkeypatch):
+    monkeypatch.setattr("web.rest.retry.FIRST_PAUSE", 0.001)
     case_id = start(deployed, "sup1", "rest_review")
     task_id = open_task_id(deployed, case_id)
     calls = []
@@ -307,7 +309,7 @@ def test_a_lost_optimistic_lock_is_409_with_camundas_code(client, api, deployed,
     assert response.status_code == 409
     assert response.json["type"] == "OptimisticLockingException"
     assert response.json["code"] == 1
-    assert len(calls) == 4  # tried again on fresh state before giving up
+    assert len(calls) == ATTEMPTS  # tried again on fresh state before giving up
 
 
 def test_a_transient_conflict_is_retried_and_succeeds(client, api, deployed, monkeypatch):
