@@ -271,3 +271,30 @@ def test_tickets_wait_for_the_complaint_process(client, api, org):
     assert "complaint_intake" in response.json["message"]
     with org.sessions() as s:
         assert s.scalar(select(func.count(HotlineTicket.ticket_no))) == 0
+
+
+def test_extension_requests_and_every_message_to_the_hotline_are_shown(client, api, deployed):
+    from db.models import OutboxMessage
+
+    case_id = create(client, api).json["case_id"]
+    with deployed.sessions.begin() as s:
+        s.add(
+            OutboxMessage(
+                channel="message",
+                recipient="Msg_HotlineExtensionRequest",
+                subject="Msg_HotlineExtensionRequest",
+                payload={
+                    "message": "Msg_HotlineExtensionRequest",
+                    "instance_id": case_id,
+                    "business_key": "GY20261126001",
+                    "variables": {"bureau_due_date": "2026-12-08", "extension_reason": "取证"},
+                },
+                dedupe_key="test-extension-1",
+            )
+        )
+    status = client.get(f"{URL}/GY20261126001", headers=api.bearer("operator")).json
+    (extension,) = status["extension_requests"]
+    assert extension["bureau_due_date"] == "2026-12-08"
+    assert extension["extension_reason"] == "取证"
+    assert [m["message"] for m in status["messages"]] == ["Msg_HotlineExtensionRequest"]
+    assert status["has_reply"] is False

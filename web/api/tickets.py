@@ -5,6 +5,8 @@ Guangyuan offset. The reply to relay is what the case sent with `Msg_HotlineFeed
 (the outbox row written when the case threw it), completed from the case variables of
 the same names; interim replies are listed too. Internal data (who works on the case,
 the bureau's findings, the complainant's personal data) is not part of this view.
+Return requests (Msg_ReturnRequest) and extension requests (Msg_HotlineExtensionRequest)
+are shown the same way, and `messages` lists everything the case sent to the hotline.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from db.models import ProcessInstance
 from supervision.clock import LOCAL_TZ
 
 FEEDBACK_MESSAGE = "Msg_HotlineFeedback"
+RETURN_REQUEST_MESSAGE = "Msg_ReturnRequest"
+EXTENSION_MESSAGE = "Msg_HotlineExtensionRequest"
+# What a complaint case sends to the hotline (thrown with no catcher: the outbox holds it).
+HOTLINE_MESSAGES = (FEEDBACK_MESSAGE, RETURN_REQUEST_MESSAGE, EXTENSION_MESSAGE)
 REPLY_FIELDS = ("reply_text", "reply_method", "hotline_feedback_at", "case_no", "is_interim")
 CALLBACK_FIELDS = ("satisfaction", "dissatisfaction_reason", "callback_at")
 RETURN_REQUEST_FIELDS = ("return_reason", "suggested_unit", "return_basis")
@@ -34,14 +40,16 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
-def feedback_rows(session: Session, instance_ids: list[str]) -> dict[str, list[OutboxMessage]]:
-    """Msg_HotlineFeedback outbox rows per case, oldest first."""
+def hotline_rows(
+    session: Session, instance_ids: list[str], names: tuple[str, ...] = HOTLINE_MESSAGES
+) -> dict[str, list[OutboxMessage]]:
+    """The messages each case sent to the hotline, oldest first."""
     if not instance_ids:
         return {}
     rows = session.scalars(
         select(OutboxMessage)
         .where(
-            OutboxMessage.recipient == FEEDBACK_MESSAGE,
+            OutboxMessage.recipient.in_(names),
             OutboxMessage.payload["instance_id"].as_string().in_(instance_ids),
         )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
@@ -52,8 +60,16 @@ def feedback_rows(session: Session, instance_ids: list[str]) -> dict[str, list[O
     return result
 
 
+def feedback_rows(session: Session, instance_ids: list[str]) -> dict[str, list[OutboxMessage]]:
+    return hotline_rows(session, instance_ids, (FEEDBACK_MESSAGE,))
+
+
+def _sent(row: OutboxMessage) -> dict[str, Any]:
+    return dict((row.payload or {}).get("variables") or {})
+
+
 def _reply(row: OutboxMessage, variables: dict[str, Any]) -> dict[str, Any]:
-    sent = (row.payload or {}).get("variables") or {}
+    sent = _sent(row)
     reply = {name: sent.get(name, variables.get(name)) for name in REPLY_FIELDS}
     reply["is_interim"] = bool(reply["is_interim"])
     reply["reply_text"] = reply["reply_text"] or row.body
@@ -87,10 +103,10 @@ def status(session: Session, ticket: HotlineTicket, instance: ProcessInstance) -
         .where(OpenTask.instance_id == instance.id)
         .order_by(OpenTask.created_at, OpenTask.id)
     ).all()
-    replies = [
-        _reply(r, variables) for r in feedback_rows(session, [instance.id]).get(instance.id, [])
-    ]
+    sent = hotline_rows(session, [instance.id]).get(instance.id, [])
+    replies = [_reply(r, variables) for r in sent if r.recipient == FEEDBACK_MESSAGE]
     final = [r for r in replies if not r["is_interim"]]
+    return_requests = [_sent(r) for r in sent if r.recipient == RETURN_REQUEST_MESSAGE]
     return {
         **summary(ticket, instance, bool(replies)),
         "case_title": instance.title,
@@ -113,7 +129,18 @@ def status(session: Session, ticket: HotlineTicket, instance: ProcessInstance) -
         ],
         "reply": (final or replies or [None])[-1],
         "replies": replies,
-        "return_request": _picked(variables, RETURN_REQUEST_FIELDS),
+        "return_request": (
+            return_requests[-1] if return_requests else _picked(variables, RETURN_REQUEST_FIELDS)
+        ),
+        "extension_requests": [
+            {**_sent(r), "sent_at": iso(r.created_at)}
+            for r in sent
+            if r.recipient == EXTENSION_MESSAGE
+        ],
+        "messages": [
+            {"message": r.recipient, "sent_at": iso(r.created_at), "variables": _sent(r)}
+            for r in sent
+        ],
         "return_result": _picked(variables, ("return_result", "return_comment")),
         "callback": _picked(variables, CALLBACK_FIELDS),
         "links": {

@@ -121,9 +121,16 @@ TICKET_STATUS = obj(
                     "suggested_unit": opt_string(),
                     "return_basis": opt_string(),
                 },
-                description="The bureau asks the hotline to take the ticket back (退单)",
+                description="The supervision body asks the hotline to take the ticket back "
+                "(退单, Msg_ReturnRequest), with what it sent",
             )
         ),
+        "extension_requests": array(
+            obj({"sent_at": nullable(string(ISO))}),
+            "Requests to extend the hotline's deadline (Msg_HotlineExtensionRequest), "
+            "with what the case sent",
+        ),
+        "messages": array(ref("HotlineMessage"), "Everything the case sent to the hotline"),
         "return_result": nullable(
             obj({"return_result": opt_string(), "return_comment": opt_string()})
         ),
@@ -138,7 +145,16 @@ TICKET_STATUS = obj(
         ),
         "links": obj({"self": string(), "callback": string(), "return_result": string()}),
     },
-    required=("ticket_no", "case_id", "status", "current_steps", "replies", "has_reply"),
+    required=(
+        "ticket_no",
+        "case_id",
+        "status",
+        "current_steps",
+        "replies",
+        "messages",
+        "extension_requests",
+        "has_reply",
+    ),
 )
 
 CALLBACK = obj(
@@ -178,7 +194,17 @@ TICKET_LIST = obj(
     required=("page", "per_page", "items"),
 )
 
+HOTLINE_MESSAGE = obj(
+    {
+        "message": string("Msg_HotlineFeedback, Msg_ReturnRequest or Msg_HotlineExtensionRequest"),
+        "sent_at": nullable(string(ISO)),
+        "variables": obj({}, description="What the case sent"),
+    },
+    required=("message", "variables"),
+)
+
 SCHEMAS: dict[str, Schema] = {
+    "HotlineMessage": HOTLINE_MESSAGE,
     "TicketCreate": TICKET_CREATE,
     "TicketStep": STEP,
     "TicketReply": REPLY,
