@@ -485,7 +485,7 @@ def build() -> Diagram:
         handler="issueDocument",
         fields={"type": "bulletin", "variable": "bulletin_doc_no"},
         inputs={
-            "doc_title": "${'关于' + case_title + '结果的通报'}",
+            "doc_title": "关于${case_title}结果的通报",
             "facts_reasons": "${final_report_summary}",
         },
         doc="T2_13：报告市政府、通报并公开（条例第十九、三十一、三十四条）。",
