@@ -32,7 +32,7 @@ from tests.worker.test_many_workers import worker_command
 from tests.worker.test_many_workers import worker_env
 
 pytestmark = pytest.mark.slow
-CASES = 60
+CASES = 100
 FIRST = 20
 
 
