@@ -6,6 +6,7 @@ from web.rest import deployments  # noqa: F401
 from web.rest import history  # noqa: F401
 from web.rest import instances  # noqa: F401
 from web.rest import messages  # noqa: F401
+from web.rest import operations  # noqa: F401
 from web.rest import tasks  # noqa: F401
 from web.rest.blueprint import bp
 from web.rest.engine import wellknown_bp

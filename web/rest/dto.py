@@ -170,7 +170,7 @@ def task(t: OpenTask, suspended: bool = False) -> dict[str, Any]:
 
 
 def historic_task_open(t: OpenTask) -> dict[str, Any]:
-    return _historic_task(
+    return historic_task(
         t.id,
         t.instance_id,
         t.definition_id,
@@ -191,7 +191,7 @@ def historic_task_open(t: OpenTask) -> dict[str, Any]:
 
 
 def historic_task_done(h: HistoricTask) -> dict[str, Any]:
-    return _historic_task(
+    return historic_task(
         h.id,
         h.instance_id,
         h.definition_id,
@@ -211,7 +211,7 @@ def historic_task_done(h: HistoricTask) -> dict[str, Any]:
     )
 
 
-def _historic_task(
+def historic_task(
     task_id: str,
     instance_id: str,
     definition_id: str,

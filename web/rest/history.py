@@ -1,8 +1,7 @@
-"""History: finished and running cases, executed activities, tasks, the user operation log.
+"""History: finished and running cases, executed activities, open and finished tasks.
 
-Everything is filtered to the cases the caller may read. The user operation log is our
-hash-chained audit trail, shown as Camunda's UserOperationLogEntry rows; values entered in
-forms are not repeated there (they are case data, read through the variables endpoints).
+Everything is filtered to the cases the caller may read. (The user operation log is in
+web/rest/operations.py.)
 """
 
 from __future__ import annotations
@@ -12,14 +11,11 @@ from typing import Any
 
 from flask import jsonify
 from flask import request
-from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import literal
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
 
-from db.models import AuditEvent
 from db.models import HistoricActivity
 from db.models import HistoricTask
 from db.models import OpenTask
@@ -30,50 +26,14 @@ from web.database import get_session
 from web.rest import access
 from web.rest import dto
 from web.rest.blueprint import bp
-from web.rest.blueprint import json_body
 from web.rest.exceptions import InvalidRequest
 from web.rest.formats import Params
 from web.rest.formats import apply_page
-from web.rest.formats import format_date
 from web.rest.formats import page_from
 from web.rest.formats import sortings
 from web.rest.guard import actor
-
-
-def _count_of(stmt) -> int:
-    return get_session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
-
-def _register(path: str, name: str, listing, counting, sorts) -> None:
-    """GET and POST variants of a history query and of its count."""
-
-    def list_get():
-        return listing(request.args, None)
-
-    def list_post():
-        body = json_body()
-        body.pop("firstResult", None)
-        body.pop("maxResults", None)
-        return listing({k: v for k, v in body.items() if k != "sorting"}, body)
-
-    def count_get():
-        sortings(request.args, None, list(sorts))  # not used by a count, but checked
-        return jsonify({"count": counting(request.args)})
-
-    def count_post():
-        body = json_body()
-        sortings(request.args, body, list(sorts))
-        return jsonify({"count": counting({k: v for k, v in body.items() if k != "sorting"})})
-
-    for func_, suffix, method in (
-        (list_get, "", "GET"),
-        (list_post, "", "POST"),
-        (count_get, "/count", "GET"),
-        (count_post, "/count", "POST"),
-    ):
-        func_.__name__ = f"{name}_{'count_' if suffix else ''}{method.lower()}"
-        bp.add_url_rule(f"/history/{path}{suffix}", view_func=func_, methods=[method])
-
+from web.rest.history_query import count_of
+from web.rest.history_query import register_history_query
 
 # ---------------------------------------------------------------- process instances
 
@@ -154,11 +114,11 @@ def _definition(instance: ProcessInstance) -> ProcessDefinition | None:
     return get_session().get(ProcessDefinition, instance.definition_id)
 
 
-_register(
+register_history_query(
     "process-instance",
     "historic_instances",
     _instances,
-    lambda source: _count_of(_instance_query(actor(), source)),
+    lambda source: count_of(_instance_query(actor(), source)),
     INSTANCE_SORTS,
 )
 
@@ -249,11 +209,11 @@ def _activities(source, body):
     return jsonify([dto.historic_activity(a, i) for a, i in rows])
 
 
-_register(
+register_history_query(
     "activity-instance",
     "historic_activities",
     _activities,
-    lambda source: _count_of(_activity_query(actor(), source)),
+    lambda source: count_of(_activity_query(actor(), source)),
     ACTIVITY_SORTS,
 )
 
@@ -380,7 +340,7 @@ def _tasks(source, body):
         if outcome == "open" and values["assignee"]:
             state = "Updated"
         result.append(
-            dto._historic_task(
+            dto.historic_task(
                 values["id"],
                 values["instance_id"],
                 values["definition_id"],
@@ -404,196 +364,10 @@ def _tasks(source, body):
     return jsonify(result)
 
 
-_register(
+register_history_query(
     "task",
     "historic_tasks",
     _tasks,
-    lambda source: _count_of(_task_union(actor(), source)[0]),
+    lambda source: count_of(_task_union(actor(), source)[0]),
     TASK_SORTS,
-)
-
-
-# ---------------------------------------------------------------- user operation log
-
-# audit action -> (operationType, entityType, category)
-OPERATIONS: dict[str, tuple[str, str, str]] = {
-    "claim": ("Claim", "Task", "TaskWorker"),
-    "unclaim": ("Claim", "Task", "TaskWorker"),
-    "assign": ("Assign", "Task", "TaskWorker"),
-    "complete": ("Complete", "Task", "TaskWorker"),
-    "task_update": ("Update", "Task", "TaskWorker"),
-    "comment": ("AddComment", "Task", "TaskWorker"),
-    "attachment": ("AddAttachment", "Attachment", "TaskWorker"),
-    "start": ("Create", "ProcessInstance", "Operator"),
-    "cancel": ("Delete", "ProcessInstance", "Operator"),
-    "message": ("CorrelateMessage", "ProcessInstance", "Operator"),
-    "variables": ("SetVariable", "Variable", "Operator"),
-    "retry": ("SetJobRetries", "Job", "Operator"),
-    "share": ("AddIdentityLink", "ProcessInstance", "Operator"),
-    "deploy": ("Create", "Deployment", "Operator"),
-    "undeploy": ("Delete", "Deployment", "Operator"),
-}
-DEPLOYMENT_ACTIONS = ("deploy", "undeploy")
-SYSTEM_ACTORS = ("timer", "system", "worker")
-
-
-def _operation_query(user: User, source: Mapping[str, Any]):
-    p = Params(source)
-    case_rows = and_(
-        AuditEvent.instance_id.is_not(None),
-        AuditEvent.instance_id.in_(access.visible_case_ids(user)),
-    )
-    visible = (
-        or_(case_rows, AuditEvent.action.in_(DEPLOYMENT_ACTIONS))
-        if access.can_read_deployments(user)
-        else case_rows
-    )
-    stmt = select(AuditEvent).where(
-        visible,
-        AuditEvent.action.in_(tuple(OPERATIONS)),
-        AuditEvent.actor.is_not(None),
-        AuditEvent.actor.not_in(SYSTEM_ACTORS),
-    )
-    if p.has("processInstanceId"):
-        stmt = stmt.where(AuditEvent.instance_id == p.text("processInstanceId"))
-    if p.has("processDefinitionId") or p.has("processDefinitionKey"):
-        cases = select(ProcessInstance.id)
-        if p.has("processDefinitionId"):
-            cases = cases.where(ProcessInstance.definition_id == p.text("processDefinitionId"))
-        if p.has("processDefinitionKey"):
-            cases = cases.where(ProcessInstance.definition_key == p.text("processDefinitionKey"))
-        stmt = stmt.where(AuditEvent.instance_id.in_(cases))
-    if p.has("taskId"):
-        stmt = stmt.where(AuditEvent.task_id == p.text("taskId"))
-    if p.has("userId"):
-        stmt = stmt.where(AuditEvent.actor == p.text("userId"))
-    if p.has("operationType"):
-        wanted = p.text("operationType")
-        stmt = stmt.where(
-            AuditEvent.action.in_([a for a, o in OPERATIONS.items() if o[0] == wanted])
-        )
-    entity_types = p.items("entityTypeIn") or (
-        [p.text("entityType")] if p.has("entityType") else None
-    )
-    if entity_types:
-        stmt = stmt.where(
-            AuditEvent.action.in_([a for a, o in OPERATIONS.items() if o[1] in entity_types])
-        )
-    if p.has("category"):
-        wanted = p.text("category")
-        stmt = stmt.where(
-            AuditEvent.action.in_([a for a, o in OPERATIONS.items() if o[2] == wanted])
-        )
-    if p.has("afterTimestamp"):
-        stmt = stmt.where(AuditEvent.at >= p.date("afterTimestamp"))
-    if p.has("beforeTimestamp"):
-        stmt = stmt.where(AuditEvent.at <= p.date("beforeTimestamp"))
-    return stmt
-
-
-def _change(event: AuditEvent) -> tuple[str | None, Any, Any]:
-    """(property, orgValue, newValue) as Camunda records them for this operation."""
-    details = event.details or {}
-    action = event.action
-    if action == "claim":
-        return "assignee", None, event.actor
-    if action == "unclaim":
-        return "assignee", details.get("previous_assignee"), None
-    if action == "assign":
-        return "assignee", details.get("previous_assignee"), details.get("assignee")
-    if action == "complete":
-        return "delete", "false", "true"
-    if action == "task_update":
-        names = sorted(details)
-        if len(names) == 1:
-            old, new = details[names[0]]
-            return (
-                {"due_at": "dueDate", "follow_up_at": "followUpDate"}.get(names[0], names[0]),
-                old,
-                new,
-            )
-        return ",".join(names) or None, None, None
-    if action == "cancel":
-        return "deleteReason", None, details.get("reason")
-    if action == "message":
-        return "messageName", None, details.get("name")
-    if action == "variables":
-        return "variables", None, ",".join(sorted(details.get("variables") or {}))
-    if action == "share":
-        if details.get("username"):
-            return "userId", None, details.get("username")
-        return "groupId", None, details.get("group")
-    if action == "undeploy":
-        return "cascade", None, "true" if details.get("cascade") else "false"
-    return None, None, None
-
-
-def _stringify(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _operations(source, body):
-    user = actor()
-    page = page_from(request.args)
-    order = sortings(request.args, body, ["timestamp"])
-    stmt = _operation_query(user, source)
-    stmt = stmt.order_by(
-        *[AuditEvent.at.desc() if desc else AuditEvent.at for _, desc in order], AuditEvent.id
-    )
-    events = list(get_session().scalars(apply_page(stmt, page)))
-    instances = {
-        i.id: i
-        for i in get_session().scalars(
-            select(ProcessInstance).where(
-                ProcessInstance.id.in_({e.instance_id for e in events if e.instance_id})
-            )
-        )
-    }
-    result = []
-    for event in events:
-        operation, entity, category = OPERATIONS[event.action]
-        prop, old, new = _change(event)
-        instance = instances.get(event.instance_id)
-        details = event.details or {}
-        result.append(
-            {
-                "id": str(event.id),
-                "deploymentId": details.get("deployment_id"),
-                "processDefinitionId": instance.definition_id if instance else None,
-                "processDefinitionKey": instance.definition_key if instance else None,
-                "processInstanceId": event.instance_id,
-                "executionId": event.instance_id,
-                "caseDefinitionId": None,
-                "caseInstanceId": None,
-                "caseExecutionId": None,
-                "taskId": event.task_id,
-                "jobId": None,
-                "jobDefinitionId": None,
-                "batchId": None,
-                "userId": event.actor,
-                "timestamp": format_date(event.at),
-                "operationId": str(event.id),
-                "externalTaskId": None,
-                "operationType": operation,
-                "entityType": entity,
-                "property": prop,
-                "orgValue": _stringify(old),
-                "newValue": _stringify(new),
-                "removalTime": None,
-                "rootProcessInstanceId": event.instance_id,
-                "category": category,
-                "annotation": None,
-            }
-        )
-    return jsonify(result)
-
-
-_register(
-    "user-operation",
-    "user_operations",
-    _operations,
-    lambda source: _count_of(_operation_query(actor(), source)),
-    ["timestamp"],
 )

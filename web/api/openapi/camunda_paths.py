@@ -13,100 +13,22 @@ from web.api.openapi.builders import query
 from web.api.openapi.builders import ref
 from web.api.openapi.builders import response
 from web.api.openapi.builders import string
+from web.api.openapi.camunda_history_paths import history_paths
 from web.api.openapi.camunda_schemas import task_criterion
+from web.api.openapi.queries import BOOL_TEXT
+from web.api.openapi.queries import DATE_TEXT
+from web.api.openapi.queries import INT32
+from web.api.openapi.queries import NO_CONTENT
+from web.api.openapi.queries import P
+from web.api.openapi.queries import bool_params
+from web.api.openapi.queries import date_params
+from web.api.openapi.queries import list_of
+from web.api.openapi.queries import query_ops
+from web.api.openapi.queries import text_params
 from web.rest.engine import COMPATIBLE_VERSION
-from web.rest.tasks import KNOWN as TASK_CRITERIA
+from web.rest.task_query import KNOWN as TASK_CRITERIA
 
-P = "/engine-rest"
 COMPATIBLE = COMPATIBLE_VERSION
-DATE_TEXT = string("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
-BOOL_TEXT = string(enum=["true", "false"])
-INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}
-COUNTER = {"minimum": 0, "maximum": 10**18 - 1}
-PAGING = [
-    query("firstResult", integer(**COUNTER), "Index of the first result (paging)"),
-    query("maxResults", integer(**COUNTER), "Number of results (paging); 0 returns []"),
-]
-
-
-def sorting(values: list[str]) -> list[dict[str, Any]]:
-    return [
-        query("sortBy", string(enum=values), "Sort criterion; needs sortOrder"),
-        query("sortOrder", string(enum=["asc", "desc"]), "Sort order; needs sortBy"),
-    ]
-
-
-def text_params(*names: str) -> list[dict[str, Any]]:
-    return [query(n, string()) for n in names]
-
-
-def bool_params(*names: str) -> list[dict[str, Any]]:
-    return [query(n, BOOL_TEXT) for n in names]
-
-
-def date_params(*names: str) -> list[dict[str, Any]]:
-    return [query(n, DATE_TEXT) for n in names]
-
-
-def list_of(schema_name: str) -> dict[str, Any]:
-    return {"200": response("The results", array(ref(schema_name)))}
-
-
-COUNT_OK = {"200": response("The number of results", ref("CountResultDto"))}
-NO_CONTENT = {"204": response("Done")}
-
-
-def _query_ops(
-    tag: str,
-    name: str,
-    base: str,
-    dto: str,
-    body: str | None,
-    params: list[dict[str, Any]],
-    sorts: list[str],
-) -> dict[str, dict[str, Any]]:
-    """GET (and POST, when `body`) of a query and of its count."""
-    paths: dict[str, dict[str, Any]] = {
-        f"{P}{base}": {
-            "get": operation(
-                f"Query {name}",
-                tag,
-                f"get{dto}s",
-                parameters=params + sorting(sorts) + PAGING,
-                ok=list_of(dto),
-                errors=(400,),
-            )
-        },
-        f"{P}{base}/count": {
-            "get": operation(
-                f"Count {name}",
-                tag,
-                f"get{dto}sCount",
-                parameters=params,
-                ok=COUNT_OK,
-                errors=(400,),
-            )
-        },
-    }
-    if body is not None:
-        paths[f"{P}{base}"]["post"] = operation(
-            f"Query {name} (criteria as JSON)",
-            tag,
-            f"query{dto}s",
-            parameters=PAGING,
-            body=ref(body),
-            ok=list_of(dto),
-            errors=(400,),
-        )
-        paths[f"{P}{base}/count"]["post"] = operation(
-            f"Count {name} (criteria as JSON)",
-            tag,
-            f"query{dto}sCount",
-            body=ref(body),
-            ok=COUNT_OK,
-            errors=(400,),
-        )
-    return paths
 
 
 def engine_paths() -> dict[str, dict[str, Any]]:
@@ -143,7 +65,7 @@ def deployment_paths() -> dict[str, dict[str, Any]]:
     tag = "Deployment"
     params = text_params("id", "name", "nameLike", "source") + bool_params("withoutSource")
     params += date_params("after", "before")
-    paths = _query_ops(
+    paths = query_ops(
         tag,
         "deployments",
         "/deployment",
@@ -251,7 +173,7 @@ def definition_paths() -> dict[str, dict[str, Any]]:
         query("version", integer(**INT32)),
     ]
     params += bool_params("latestVersion", "active", "suspended", "withoutVersionTag")
-    paths = _query_ops(
+    paths = query_ops(
         tag,
         "process definitions",
         "/process-definition",
@@ -357,7 +279,7 @@ def instance_paths() -> dict[str, dict[str, Any]]:
         query("processDefinitionKeyNotIn", string(), "Comma-separated keys"),
     ]
     params += bool_params("active", "suspended", "withIncident")
-    paths = _query_ops(
+    paths = query_ops(
         tag,
         "running cases",
         "/process-instance",
@@ -433,10 +355,10 @@ def _task_get_params() -> list[dict[str, Any]]:
 
 
 def task_paths() -> dict[str, dict[str, Any]]:
-    from web.rest.tasks import SORTS
+    from web.rest.task_query import SORTS
 
     tag = "Task"
-    paths = _query_ops(
+    paths = query_ops(
         tag,
         "open tasks the user may see",
         "/task",
@@ -583,134 +505,6 @@ def message_paths() -> dict[str, dict[str, Any]]:
             )
         }
     }
-
-
-def history_paths() -> dict[str, dict[str, Any]]:
-    from web.rest import history
-
-    tag = "History"
-    paths: dict[str, dict[str, Any]] = {}
-    instance_params = text_params(
-        "processInstanceId",
-        "processInstanceBusinessKey",
-        "processInstanceBusinessKeyLike",
-        "processDefinitionId",
-        "processDefinitionKey",
-        "startedBy",
-        "superProcessInstanceId",
-    )
-    instance_params += [
-        query("processInstanceIds", string(), "Comma-separated ids"),
-        query("processDefinitionKeyIn", string(), "Comma-separated keys"),
-        query("state", string(enum=["ACTIVE", "SUSPENDED", "COMPLETED", "EXTERNALLY_TERMINATED"])),
-    ]
-    instance_params += bool_params("finished", "unfinished", "withIncidents")
-    instance_params += date_params(
-        "startedBefore", "startedAfter", "finishedBefore", "finishedAfter"
-    )
-    paths.update(
-        _query_ops(
-            tag,
-            "cases, running and finished",
-            "/history/process-instance",
-            "HistoricProcessInstanceDto",
-            "HistoryQueryDto",
-            instance_params,
-            sorted(history.INSTANCE_SORTS),
-        )
-    )
-    paths[f"{P}/history/process-instance/{{id}}"] = {
-        "get": operation(
-            "A case, running or finished",
-            tag,
-            "getHistoricProcessInstance",
-            parameters=[path("id")],
-            ok={"200": response("The case", ref("HistoricProcessInstanceDto"))},
-            errors=(404,),
-        )
-    }
-    activity_params = text_params(
-        "processInstanceId",
-        "processDefinitionId",
-        "executionId",
-        "activityId",
-        "activityName",
-        "activityNameLike",
-        "activityType",
-        "activityInstanceId",
-        "taskAssignee",
-    )
-    activity_params += bool_params("finished", "unfinished", "canceled", "completeScope")
-    activity_params += date_params(
-        "startedBefore", "startedAfter", "finishedBefore", "finishedAfter"
-    )
-    paths.update(
-        _query_ops(
-            tag,
-            "executed activities",
-            "/history/activity-instance",
-            "HistoricActivityInstanceDto",
-            "HistoryQueryDto",
-            activity_params,
-            sorted(history.ACTIVITY_SORTS),
-        )
-    )
-    task_params = text_params(
-        "taskId",
-        "processInstanceId",
-        "processInstanceBusinessKey",
-        "processDefinitionId",
-        "processDefinitionKey",
-        "taskDefinitionKey",
-        "taskName",
-        "taskNameLike",
-        "taskAssignee",
-        "taskAssigneeLike",
-    )
-    task_params += bool_params("finished", "unfinished")
-    task_params += date_params(
-        "taskDueBefore",
-        "taskDueAfter",
-        "startedBefore",
-        "startedAfter",
-        "finishedBefore",
-        "finishedAfter",
-    )
-    paths.update(
-        _query_ops(
-            tag,
-            "tasks, open and finished",
-            "/history/task",
-            "HistoricTaskInstanceDto",
-            "HistoryQueryDto",
-            task_params,
-            sorted(history.TASK_SORTS),
-        )
-    )
-    operation_params = text_params(
-        "processInstanceId",
-        "processDefinitionId",
-        "processDefinitionKey",
-        "taskId",
-        "userId",
-        "operationType",
-        "entityType",
-        "category",
-    )
-    operation_params += [query("entityTypeIn", string(), "Comma-separated")]
-    operation_params += date_params("afterTimestamp", "beforeTimestamp")
-    paths.update(
-        _query_ops(
-            tag,
-            "the user operation log (claim, assign, complete, ...)",
-            "/history/user-operation",
-            "UserOperationLogEntryDto",
-            "HistoryQueryDto",
-            operation_params,
-            ["timestamp"],
-        )
-    )
-    return paths
 
 
 def camunda_paths() -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from web.api.openapi.builders import obj
 from web.api.openapi.builders import opt_string
 from web.api.openapi.builders import ref
 from web.api.openapi.builders import string
-from web.rest.tasks import KNOWN as TASK_CRITERIA
+from web.rest.task_query import KNOWN as TASK_CRITERIA
 
 VARIABLE_TYPES = [
     "String",
