@@ -81,6 +81,7 @@ class WebhookChannel:
                 response.read(65536)
         except urllib.error.HTTPError as exc:
             status = exc.code
+            exc.close()  # it holds the connection open
             if status == 409:
                 return  # the receiver already has this key: delivered before a crash
             permanent = 300 <= status < 500 and status not in RETRYABLE_STATUS
