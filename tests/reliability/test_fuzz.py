@@ -200,9 +200,12 @@ def test_hostile_diagrams_are_refused_and_change_nothing(api):
 
 
 def test_a_script_that_reads_a_file_deploys_but_cannot_read_it(api):
-    """open() is no syntax error, so the lint lets it pass; the restricted script
-    environment has no open(), so running it becomes an incident and reads nothing."""
-    response = _deploy(api, "reader", _script("data = open('/etc/passwd').read()"))
+    """The lint refuses a direct open() call; through a variable it cannot tell, so the
+    script deploys, but the restricted script environment has no open(): running it
+    becomes an incident and reads nothing."""
+    direct = _deploy(api, "reader", _script("data = open('/etc/passwd').read()"))
+    assert direct.status_code == 400 and b"open()" in direct.data, direct.data[:300]
+    response = _deploy(api, "reader", _script("f = open\ndata = f('/etc/passwd').read()"))
     assert response.status_code == 200, response.data[:300]
     rt = api.rt
     with rt.sessions.begin() as session:
