@@ -90,3 +90,13 @@ def test_the_api_page_shows_every_operation_and_schema(doc_client):
     assert '<html lang="en">' in english.text and "API documentation" in english.text
     assert "接口文档" not in english.text
     assert doc_client.get("/api/").status_code == 302
+
+
+def test_descriptions_render_their_little_markdown_and_nothing_else():
+    from web.api.docs import markdown
+
+    html = str(markdown("Two **APIs**:\n\n* `a` <b>x</b>\n  more\n* two\n\nEnd."))
+    assert html == (
+        "<p>Two <strong>APIs</strong>:</p><ul><li><code>a</code> &lt;b&gt;x&lt;/b&gt; more</li>"
+        "<li>two</li></ul><p>End.</p>"
+    )

@@ -9,6 +9,7 @@ descriptions are English, like Camunda's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -20,6 +21,8 @@ from flask import Response
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from markupsafe import Markup
+from markupsafe import escape
 
 from web.api.openapi import document
 from web.i18n import lang
@@ -54,6 +57,44 @@ LABELS = {
     "yes": ("是", "yes"),
     "public": ("无需认证", "No authentication"),
 }
+
+
+def markdown(text: str) -> Markup:
+    """The little Markdown the document's descriptions use: paragraphs, * lists,
+    **bold** and `code`. Everything is escaped first, so nothing else gets through."""
+    blocks: list[str] = []
+    items: list[str] = []
+    paragraph: list[str] = []
+
+    def inline(line: str) -> str:
+        html = str(escape(line))
+        html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+        return re.sub(r"`(.+?)`", r"<code>\1</code>", html)
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(f"<p>{inline(' '.join(paragraph))}</p>")
+            paragraph.clear()
+        if items:
+            blocks.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>")
+            items.clear()
+
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+        elif line.startswith("* "):
+            if paragraph:
+                flush()
+            items.append(line[2:])
+        elif items and raw.startswith("  "):
+            items[-1] += " " + line
+        else:
+            if items:
+                flush()
+            paragraph.append(line)
+    flush()
+    return Markup("".join(blocks))
 
 
 def labels() -> dict[str, str]:
@@ -213,4 +254,5 @@ def page():
         schemas=schemas,
         descriptions=descriptions,
         t=labels(),
+        markdown=markdown,
     )

@@ -136,7 +136,7 @@ def operation(
     # Any request can be malformed (a NUL character, a bad parameter): 400 everywhere.
     always = {400, 401, 429} if security is None else {400}
     for status in sorted(set(errors) | always):
-        responses[str(status)] = ERROR_RESPONSES[status]
+        responses.setdefault(str(status), ERROR_RESPONSES[status])
     op["responses"] = responses
     if security is not None:
         op["security"] = security
