@@ -409,24 +409,20 @@ class CallActivityParser(_Translating, CamundaTaskParser):
         for node in self.xpath(f"./bpmn:extensionElements/camunda:{direction}"):
             if node.get("businessKey") is not None:
                 continue  # the called process runs inside this case and shares its key
+            mapping: dict = {"local": True} if node.get("local") == "true" else {}
             if node.get("variables") == "all":
-                result.append({"all": True})
+                mapping["all"] = True
             elif node.get("sourceExpression") is not None:
-                result.append(
-                    {
-                        "expression": self._translate(
-                            "value", node.get("sourceExpression"), f"camunda:{direction}"
-                        ),
-                        "target": node.get("target"),
-                    }
+                mapping["expression"] = self._translate(
+                    "value", node.get("sourceExpression"), f"camunda:{direction}"
                 )
+                mapping["target"] = node.get("target")
             elif node.get("source") is not None:
-                result.append(
-                    {
-                        "source": node.get("source"),
-                        "target": node.get("target") or node.get("source"),
-                    }
-                )
+                mapping["source"] = node.get("source")
+                mapping["target"] = node.get("target") or node.get("source")
+            else:
+                continue
+            result.append(mapping)
         return result
 
     def parse_extensions(self, node=None):

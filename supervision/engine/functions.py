@@ -2,7 +2,7 @@
 
 They read "now", the working-day calendar and the settings from the EvaluationContext the
 runtime installs for each operation, so one operation sees one consistent "now".
-Documented for designers in docs/designer-guide.md.
+Documented for designers in docs/expressions.md.
 """
 
 from __future__ import annotations
@@ -29,36 +29,55 @@ def _end_of_day() -> time:
         return time(23, 59, 59)
 
 
+def _count(n: Any) -> Any:
+    # Text from a form field or an input parameter ("3") counts like the number, as JUEL
+    # would coerce it; anything else is left for deadlines to refuse with a clear error.
+    if isinstance(n, str) and n.strip().isdigit():
+        return int(n.strip())
+    return n
+
+
+def _amount(n: Any) -> Any:
+    if isinstance(n, str):
+        try:
+            return float(n.strip())
+        except ValueError:
+            return n
+    return n
+
+
 def workdays(n: int, start: Any = None) -> str:
     """End of the n-th working day after `start` (default: now)."""
     ctx = current_context()
-    return deadlines.workdays(ctx.calendar, _now(), n, start, end_of_day=_end_of_day())
+    return deadlines.workdays(ctx.calendar, _now(), _count(n), start, end_of_day=_end_of_day())
 
 
 def caldays(n: int, start: Any = None, roll: bool = False) -> str:
     ctx = current_context()
-    return deadlines.caldays(ctx.calendar, _now(), n, start, roll, end_of_day=_end_of_day())
+    return deadlines.caldays(ctx.calendar, _now(), _count(n), start, roll, end_of_day=_end_of_day())
 
 
 def hours(n: float, start: Any = None) -> str:
     ctx = current_context()
-    return deadlines.hours(ctx.calendar, _now(), n, start)
+    return deadlines.hours(ctx.calendar, _now(), _amount(n), start)
 
 
 def before_workdays(due: Any, n: int = 1) -> str:
     ctx = current_context()
-    return deadlines.before_workdays(ctx.calendar, _now(), due, n)
+    return deadlines.before_workdays(ctx.calendar, _now(), due, _count(n))
 
 
 def after_workdays(due: Any, n: int = 1) -> str:
     ctx = current_context()
-    return deadlines.after_workdays(ctx.calendar, _now(), due, n)
+    return deadlines.after_workdays(ctx.calendar, _now(), due, _count(n))
 
 
 def statutory_days(n: int, start: Any = None, mode: str | None = None) -> str:
     ctx = current_context()
     mode = mode or str(ctx.settings.get("criminal_referral_days_mode", "calendar"))
-    return deadlines.statutory_days(ctx.calendar, _now(), n, start, mode, end_of_day=_end_of_day())
+    return deadlines.statutory_days(
+        ctx.calendar, _now(), _count(n), start, mode, end_of_day=_end_of_day()
+    )
 
 
 def now() -> str:

@@ -10,8 +10,9 @@ did. Camunda designers expect otherwise:
   `loopCounter` (its index), plus `nrOfInstances`; they shadow process variables of the
   same name and disappear when the instance ends;
 - whatever else an instance sets (a reviewer's form values, a handler's result) becomes a
-  process variable when it ends; only the variables it changed are merged, so a parallel
-  sibling's earlier result is not overwritten with a stale copy;
+  process variable when it ends (published to the running siblings at once, see
+  variables.publish); only the variables it changed are merged, so a parallel sibling's
+  earlier result is not overwritten with a stale copy;
 - `completionCondition` sees the process variables, the finished instance's locals and
   `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances`; when it is true the
   remaining instances are cancelled.
@@ -28,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as Spi
 from SpiffWorkflow.util.task import TaskState
 
 from supervision.engine.failures import fail_task
-from supervision.engine.scripting import current_context
+from supervision.engine.failures import report_failure
 from supervision.engine.variables import LOCALS_KEY
 
 MAX_INSTANCES = 1000
@@ -136,7 +137,7 @@ class _CamundaMultiInstance:
             )
         except Exception as exc:
             # The instances go on to the end; the incident tells the designer why.
-            current_context().failures.append((my_task, exc))
+            report_failure(my_task, exc)
             return False
 
     def _finish(self, my_task) -> None:
@@ -161,21 +162,6 @@ class ParallelMultiInstanceTask(_CamundaMultiInstance, SpiffParallel):
 
     def _base(self, my_task) -> dict[str, Any]:
         return my_task.internal_data[_STATE]["base"]
-
-    def instance_view(self, my_task, child) -> dict[str, Any] | None:
-        """Variables earlier instances changed and `child` did not: what it would read
-        from the process, where its own copy is stale (Camunda shares them)."""
-        state = my_task.internal_data.get(_STATE)
-        if my_task.state != TaskState.STARTED or not state or "base" not in state:
-            return None
-        base = state["base"]
-        own = {k for k, v in child.data.items() if k not in base or base[k] != v}
-        local = child.internal_data.get(LOCALS_KEY) or {}
-        return {
-            k: v
-            for k, v in my_task.data.items()
-            if k not in own and k not in local and (k not in base or base[k] != v)
-        }
 
     def merge_child(self, workflow, child) -> None:
         my_task = child.parent

@@ -38,6 +38,7 @@ from supervision import audit
 from supervision import clock
 from supervision.engine import scopes
 from supervision.engine import variables
+from supervision.engine.failures import describe
 from supervision.engine.views import ActivityState
 from supervision.engine.views import MessageEvent
 
@@ -270,7 +271,7 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
                 task_id=task_id,
                 activity_id=task.task_spec.bpmn_id,
                 activity_name=task.task_spec.bpmn_name,
-                message=f"cannot work out who this task goes to: {exc}",
+                message=f"cannot work out who this task goes to: {describe(exc)}",
                 details=None,
                 now=op.now,
                 incident_type="assignment",

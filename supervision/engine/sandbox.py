@@ -81,12 +81,13 @@ def _weight(value: Any, budget: int = MAX_SIZE) -> int:
         elif isinstance(item, dict):
             total += 1 + 2 * len(item)
             if total <= budget:
-                stack.extend(k for k in item if isinstance(k, _NESTED))
-                stack.extend(v for v in item.values() if isinstance(v, _NESTED))
+                # List comprehensions, not generators: a traced script pays per resume.
+                stack.extend([k for k in item if isinstance(k, _NESTED)])
+                stack.extend([v for v in item.values() if isinstance(v, _NESTED)])
         elif isinstance(item, list | tuple | set | frozenset):
             total += 1 + len(item)
             if total <= budget:
-                stack.extend(v for v in item if isinstance(v, _NESTED))
+                stack.extend([v for v in item if isinstance(v, _NESTED)])
         else:
             total += 1
         if total > budget:
@@ -232,8 +233,15 @@ _TEXT_GUARDS = {
 }
 
 
+# Reachable without an underscore and leading back to classes a script must not hold:
+# Exception.mro() gives BaseException, which would catch the time limit's exception.
+_REFUSED_ATTRIBUTES = frozenset({"mro"})
+
+
 def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
     """RestrictedPython's safer_getattr plus size checks on methods that allocate."""
+    if name in _REFUSED_ATTRIBUTES:
+        raise AttributeError(f'"{name}" is not available in scripts')
     value = safer_getattr(obj, name, default)
     if isinstance(obj, str | bytes) and name in _TEXT_GUARDS:
         return _TEXT_GUARDS[name](obj)

@@ -89,6 +89,11 @@ _context: contextvars.ContextVar[EvaluationContext | None] = contextvars.Context
 )
 
 
+def has_context() -> bool:
+    """Whether an operation installed its EvaluationContext."""
+    return _context.get() is not None
+
+
 def current_context() -> EvaluationContext:
     ctx = _context.get()
     return ctx if ctx is not None else EvaluationContext()
@@ -201,10 +206,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         protected = injected | GUARD_NAMES
         budget = _Budget(MAX_VARIABLE_NODES)
         updates = {}
-        for key, value in scope.items():
-            if key in protected or key.startswith("_") or callable(value):
-                continue
-            updates[key] = _json_safe(key, value, budget)
+        try:
+            for key, value in scope.items():
+                if key in protected or key.startswith("_") or callable(value):
+                    continue
+                updates[key] = _json_safe(key, value, budget)
+        except (TypeError, ValueError) as exc:
+            raise ScriptError(str(exc), None) from exc
         for key in list(context):
             if key not in scope and not key.startswith("_"):
                 del context[key]  # the script deleted it

@@ -196,6 +196,8 @@ class MessageEventDefinition(CamundaMessageEventDefinition):
     A payload of the form {'variables': {...}} (what POST /message and our services send)
     merges those variables into the catching task's data, as Camunda does with
     processVariables. Otherwise the Camunda rule applies: data[resultVariable] = payload.
+    A message thrown without camunda:expression carries the throwing task's input
+    parameters as its variables (a send task's natural payload).
     """
 
     def update_task_data(self, my_task):
@@ -213,13 +215,15 @@ class MessageEventDefinition(CamundaMessageEventDefinition):
         my_task.internal_data[self.name] = payload
 
     def throw(self, my_task):
-        result = (
-            my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            if self.expression
-            else None
-        )
-        payload = {"payload": result, "result_var": self.result_var}
-        if isinstance(result, dict) and self.result_var is None:
-            payload = {"variables": result}
+        """Throw the message. Its payload is camunda:expression's value; without one, the
+        throwing task's input parameters are the message's variables."""
+        if self.expression:
+            result = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            payload = {"payload": result, "result_var": self.result_var}
+            if isinstance(result, dict) and self.result_var is None:
+                payload = {"variables": result}
+        else:
+            names = scopes.input_names(my_task.task_spec)
+            payload = {"variables": {n: deepcopy(my_task.data.get(n)) for n in names}}
         event = BpmnEvent(self, payload=payload)
         my_task.workflow.top_workflow.catch(event)

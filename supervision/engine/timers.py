@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from supervision import clock
+from supervision.engine.failures import report_failure
 
 
 def to_instant(value: Any) -> datetime:
@@ -51,51 +52,67 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _due_value(definition, my_task, compute):
+    """The timer's stored due value, computing it once with `compute(expression_value)`.
+
+    When the expression cannot be evaluated (a variable is missing, the calendar lacks a
+    year) the failure becomes an incident and the timer stays waiting without a due time:
+    retrying the incident, or the next refresh, evaluates it again.
+    """
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is not None:
+        return event_value
+    try:
+        value = my_task.workflow.script_engine.evaluate(my_task, definition.expression)
+        event_value = compute(value)
+    except Exception as exc:
+        report_failure(my_task, exc)
+        return None
+    my_task._set_internal_data(event_value=event_value)
+    return event_value
+
+
+def _fire_if_due(my_task, event_value) -> bool:
+    if event_value is not None and to_instant(event_value) <= clock.now():
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class TimeDateTimer(TimeDateEventDefinition):
     def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = _iso(to_instant(value))
-            my_task._set_internal_data(event_value=event_value)
-        if to_instant(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        event_value = _due_value(self, my_task, lambda value: _iso(to_instant(value)))
+        return _fire_if_due(my_task, event_value)
+
+
+def _due_after(value: Any) -> str:
+    now = clock.now()
+    if isinstance(value, timedelta):
+        due = now + value
+    elif isinstance(value, str) and value.strip().upper().startswith("P"):
+        parsed = _duration(value.strip())
+        due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    else:
+        # ${workdays(5)} yields a deadline, not a duration: accept it as the due time.
+        due = to_instant(value)
+    return _iso(due)
 
 
 class DurationTimer(DurationTimerEventDefinition):
     def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            now = clock.now()
-            if isinstance(value, timedelta):
-                due = now + value
-            elif isinstance(value, str) and value.strip().upper().startswith("P"):
-                parsed = _duration(value.strip())
-                due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            else:
-                # ${workdays(5)} yields a deadline, not a duration: accept it as the due time.
-                due = to_instant(value)
-            event_value = _iso(due)
-            my_task._set_internal_data(event_value=event_value)
-        if to_instant(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fire_if_due(my_task, _due_value(self, my_task, _due_after))
+
+
+def _cycle_value(value: Any) -> dict[str, Any]:
+    cycles, start, duration = parse_cycle(str(value), clock.now())
+    return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
 
 
 class CycleTimer(CycleTimerEventDefinition):
     def cycle_complete(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
-        now = clock.now()
+        event_value = _due_value(self, my_task, _cycle_value)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = parse_cycle(str(expression), now)
-            event_value = {
-                "cycles": cycles,
-                "next": start.isoformat(),
-                "duration": duration.total_seconds(),
-            }
+            return False
+        now = clock.now()
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
@@ -108,6 +125,7 @@ class CycleTimer(CycleTimerEventDefinition):
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
+            return False
         my_task._set_internal_data(event_value=event_value)
         return ready
 

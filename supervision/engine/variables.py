@@ -75,14 +75,24 @@ def local_names(task) -> frozenset[str]:
     return frozenset(names)
 
 
+def process_data(task) -> dict[str, Any]:
+    """A task's data as the process sees it: without its locals, with what they shadow."""
+    local = local_names(task)
+    if not local:
+        return task.data
+    data = {k: v for k, v in task.data.items() if k not in local}
+    scope = task.internal_data.get(SCOPE_KEY)
+    if scope:
+        data.update(scope["saved"])
+    return data
+
+
 def current(workflow, exclude=None) -> dict[str, Any]:
     """The process variables of `workflow` now: its live tasks' data (without what is
     local to a task, nor what is in the subprocess `exclude`), the latest change last."""
     merged: dict[str, Any] = {}
     for task in sorted(live_tasks(workflow, exclude), key=lambda t: t.last_state_change):
-        local = local_names(task)
-        data = {k: v for k, v in task.data.items() if k not in local} if local else task.data
-        DeepMerge.merge(merged, deepcopy(data))
+        DeepMerge.merge(merged, deepcopy(process_data(task)))
     return merged
 
 

@@ -59,8 +59,11 @@ class LintBase:
         self._add(node, message, "warning", code, line)
 
     def _add(self, node, message: str, severity: str, code: str, line: int | None) -> None:
+        # The element a designer clicks on: an event definition's event, a condition's flow.
         element = node
-        while element is not None and element.get("id") is None:
+        while element is not None and (
+            element.get("id") is None or _local(element).endswith("EventDefinition")
+        ):
             element = element.getparent()
         element_id = element.get("id") if element is not None else None
         self.problems.append(
@@ -150,6 +153,10 @@ class LintBase:
                 )
             return
         self.check_calls(script_node, text, what, _defined_names(text))
+
+
+def _local(node) -> str:
+    return node.tag.split("}")[-1] if isinstance(node.tag, str) else ""
 
 
 def _defined_names(source: str) -> frozenset[str]:
