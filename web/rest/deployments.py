@@ -256,6 +256,7 @@ def create_deployment():
 
 
 @bp.delete("/deployment/<deployment_id>")
+@retrying
 def delete_deployment(deployment_id: str):
     user = actor()
     cascade_arg = request.args.get("cascade")

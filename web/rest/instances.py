@@ -30,6 +30,7 @@ from web.rest.formats import apply_page
 from web.rest.formats import page_from
 from web.rest.formats import sortings
 from web.rest.guard import actor
+from web.rest.retry import retrying
 
 SORTS = {
     "instanceId": ProcessInstance.id,
@@ -126,6 +127,7 @@ def get_instance(instance_id: str):
 
 
 @bp.get("/process-instance/<instance_id>/variables")
+@retrying
 def instance_variables(instance_id: str):
     user = actor()
     session = get_session()
@@ -139,6 +141,7 @@ def instance_variables(instance_id: str):
 
 
 @bp.get("/process-instance/<instance_id>/variables/<name>")
+@retrying
 def instance_variable(instance_id: str, name: str):
     user = actor()
     session = get_session()

@@ -72,6 +72,8 @@ def visible(
             instance_id=instance.id,
             details={"fields": sorted(personal), "via": via},
         )
+        # Written now, inside the view, so that a write conflict is retried there.
+        session.flush()
         return result
     for name in personal:
         result[name] = mask(name, result[name])

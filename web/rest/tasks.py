@@ -132,6 +132,7 @@ def task_form_key(task_id: str):
 
 
 @bp.get("/task/<task_id>/form-variables")
+@retrying
 def task_form_variables(task_id: str):
     session = get_session()
     user = actor()
@@ -149,6 +150,7 @@ def task_form_variables(task_id: str):
 
 
 @bp.get("/task/<task_id>/variables")
+@retrying
 def task_variables(task_id: str):
     session = get_session()
     user = actor()
@@ -284,6 +286,7 @@ def get_comment(task_id: str, comment_id: str):
 
 
 @bp.post("/task/<task_id>/comment/create")
+@retrying
 def create_comment(task_id: str):
     session = get_session()
     user = actor()
