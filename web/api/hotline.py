@@ -37,6 +37,7 @@ from web.api import tickets
 from web.database import get_session
 from web.rest import guard
 from web.rest.blueprint import json_body
+from web.rest.blueprint import message_lang
 from web.rest.exceptions import HOTLINE
 from web.rest.exceptions import Conflict
 from web.rest.exceptions import InvalidRequest
@@ -61,11 +62,6 @@ class Unavailable(RestError):
     reason = "unavailable"
 
 
-def _lang() -> str:
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
-    return "en" if best == "en" else "zh"
-
-
 def _visible_ticket(ticket_no: str) -> tuple[HotlineTicket, ProcessInstance]:
     session = get_session()
     user = guard.actor()
@@ -85,7 +81,7 @@ def create_ticket():
     user = guard.actor()
     data = json_body(required=True)
     try:
-        result = intake.register_ticket(session, current_engine(), user, data, lang=_lang())
+        result = intake.register_ticket(session, current_engine(), user, data, lang=message_lang())
     except DefinitionNotFoundError:
         raise Unavailable(
             "投诉举报流程尚未部署，暂不能受理工单 (the complaint process complaint_intake is not "

@@ -95,3 +95,9 @@ def name_list() -> list[str] | None:
     if raw is None:
         return None
     return [n.strip() for n in raw.split(",") if n.strip()]
+
+
+def message_lang() -> str:
+    """The language of error messages for this call: English if the client asks for it."""
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    return "en" if best == "en" else "zh"

@@ -24,6 +24,7 @@ from web.rest.blueprint import bp
 from web.rest.blueprint import engine
 from web.rest.blueprint import flag
 from web.rest.blueprint import json_body
+from web.rest.blueprint import message_lang
 from web.rest.blueprint import name_list
 from web.rest.blueprint import optional_text
 from web.rest.exceptions import InvalidRequest
@@ -278,11 +279,6 @@ def submit_start_form(user: User, find):
         business_key=business_key,
         variables=others,
         start_form=form_values,
-        lang=_lang(),
+        lang=message_lang(),
     )
     return _started(user, result, flag(data, "withVariablesInReturn"))
-
-
-def _lang() -> str:
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
-    return "en" if best == "en" else "zh"

@@ -28,6 +28,7 @@ from web.rest.blueprint import bp
 from web.rest.blueprint import engine
 from web.rest.blueprint import flag
 from web.rest.blueprint import json_body
+from web.rest.blueprint import message_lang
 from web.rest.blueprint import name_list
 from web.rest.blueprint import optional_text
 from web.rest.exceptions import InvalidRequest
@@ -237,7 +238,7 @@ def _complete(task_id: str):
     }
     values = privacy.guard_writes(user, instance, values)
     result = cases.complete_task(
-        session, engine(), user, task_id, values, lang=_lang(), allow_extra=True
+        session, engine(), user, task_id, values, lang=message_lang(), allow_extra=True
     )
     if not flag(data, "withVariablesInReturn"):
         return "", 204
@@ -258,11 +259,6 @@ def complete(task_id: str):
 @retrying
 def submit_form(task_id: str):
     return _complete(task_id)
-
-
-def _lang() -> str:
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
-    return "en" if best == "en" else "zh"
 
 
 # ---------------------------------------------------------------- comments
