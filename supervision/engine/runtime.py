@@ -684,45 +684,55 @@ class WorkflowEngine:
 
     def _save(self, op: Operation, wf: BpmnWorkflow) -> None:
         session, instance = op.session, op.instance
-        for _ in range(MAX_PENDING_DELIVERY_ROUNDS):
-            projection.sync_case_fields(session, instance, wf, op.now)
-            projection.sync_open_tasks(self, op, wf)
-            names = projection.sync_subscriptions(session, instance, wf)
-            if not projection.deliver_pending(self, op, wf, names):
-                break
-            self._run_steps(op, wf)
-        for event in wf.get_events():
-            payload = event.payload if isinstance(event.payload, dict) else {}
-            op.result.events.append(
-                projection.message_event(event.event_definition.name, payload, instance)
-            )
-        projection.record_activities(op, wf)
-        compact(wf)
-        instance.state = self.serializer.dumps(wf)
-        instance.serializer_version = SERIALIZER_VERSION
-        instance.next_timer_at = projection.next_timer(wf)
-        instance.updated_at = op.now
-        if wf.is_completed() and instance.status in ("active", "suspended"):
-            instance.status = "completed" if wf.success else "cancelled"
-            instance.ended_at = op.now
-            instance.next_timer_at = None
-            op.result.ended = True
-            audit.append(
-                session,
-                "end",
-                actor=op.actor,
-                instance_id=instance.id,
-                details={"case_status": instance.case_status, "status": instance.status},
-                at=op.now,
-            )
         instance_id = instance.id  # read now: after a failed flush the row is unusable
-        try:
-            session.flush()
-        except StaleDataError as exc:
-            raise StaleCaseError(
-                "这个案件刚被其他人修改，请刷新后重试 (the case was changed by someone else)",
-                instance_id=instance_id,
-            ) from exc
+        # One flush before the projections and one at the end: their queries would
+        # otherwise autoflush the half-updated case row, writing it (and bumping its
+        # version) twice per operation. Everything they query was flushed here.
+        _flush(session, instance_id)
+        with session.no_autoflush:
+            for _ in range(MAX_PENDING_DELIVERY_ROUNDS):
+                projection.sync_case_fields(session, instance, wf, op.now)
+                projection.sync_open_tasks(self, op, wf)
+                names = projection.sync_subscriptions(session, instance, wf)
+                if not projection.deliver_pending(self, op, wf, names):
+                    break
+                self._run_steps(op, wf)
+                _flush(session, instance_id)
+            for event in wf.get_events():
+                payload = event.payload if isinstance(event.payload, dict) else {}
+                op.result.events.append(
+                    projection.message_event(event.event_definition.name, payload, instance)
+                )
+            projection.record_activities(op, wf)
+            compact(wf)
+            instance.state = self.serializer.dumps(wf)
+            instance.serializer_version = SERIALIZER_VERSION
+            instance.next_timer_at = projection.next_timer(wf)
+            instance.updated_at = op.now
+            if wf.is_completed() and instance.status in ("active", "suspended"):
+                instance.status = "completed" if wf.success else "cancelled"
+                instance.ended_at = op.now
+                instance.next_timer_at = None
+                op.result.ended = True
+                audit.append(
+                    session,
+                    "end",
+                    actor=op.actor,
+                    instance_id=instance.id,
+                    details={"case_status": instance.case_status, "status": instance.status},
+                    at=op.now,
+                )
+        _flush(session, instance_id)
+
+
+def _flush(session: Session, instance_id: str) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleCaseError(
+            "这个案件刚被其他人修改，请刷新后重试 (the case was changed by someone else)",
+            instance_id=instance_id,
+        ) from exc
 
 
 # ---------------------------------------------------------------- helpers
