@@ -2,13 +2,14 @@
 multi-instance activities and event subprocesses.
 
 Diagrams: io_mappings.bpmn, call_referral.bpmn + referral_sub.bpmn, mi_parallel.bpmn,
-mi_sequential.bpmn, event_subprocess.bpmn.
+mi_sequential.bpmn, event_subprocess.bpmn, parallel_variables.bpmn.
 """
 
 from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -168,3 +169,27 @@ def test_a_non_interrupting_event_subprocess_shares_the_process_variables(compat
     # The main flow was not interrupted, and its gateway now sees the supplements.
     compat.complete("sup1", compat.tasks(case_id)["investigate"], {})
     assert set(compat.tasks(case_id)) == {"review_supplements"}
+
+
+def test_a_parallel_branch_that_never_set_a_variable_does_not_overwrite_it_at_the_join(compat):
+    clock.freeze(MONDAY)
+    compat.deploy("parallel_variables.bpmn")
+    case_id = compat.start("parallel_variables", {"decision": "reject"})
+    assert set(compat.tasks(case_id)) == {"decide"}
+    compat.complete("chief", compat.tasks(case_id)["decide"], {"decision": "approve"})
+    # The other branch waits on a timer that SpiffWorkflow refreshes from its own copy.
+    compat.fire(case_id, MONDAY + timedelta(minutes=30))
+    assert compat.variables(case_id)["decision"] == "approve"
+    compat.fire(case_id, MONDAY + timedelta(hours=1))
+    compat.complete("sup1", compat.tasks(case_id)["check"], {})
+    with compat.rt.sessions() as s:
+        from db.models import HistoricActivity
+
+        ends = s.scalars(
+            select(HistoricActivity.activity_id).where(
+                HistoricActivity.instance_id == case_id,
+                HistoricActivity.activity_type == "endEvent",
+            )
+        ).all()
+    assert ends == ["approved"]
+    assert compat.variables(case_id)["decision"] == "approve"
