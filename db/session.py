@@ -56,7 +56,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that read first and then writes fails at once with "database
+    # is locked" when another writer committed meanwhile (its snapshot is stale; the busy
+    # timeout does not help). Units of work that will write may ask to take the write
+    # lock up front instead, and then simply wait their turn: see begin_writing().
+    if connection.get_execution_options().get(IMMEDIATE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+IMMEDIATE_OPTION = "sqlite_begin_immediate"
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE; elsewhere a
+    no-op). Call it before the first statement of a unit of work that will write."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={IMMEDIATE_OPTION: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -11,7 +11,9 @@ from typing import TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from db.session import begin_writing
 from supervision.errors import StaleCaseError
 
 T = TypeVar("T")
@@ -20,7 +22,9 @@ log = logging.getLogger(__name__)
 
 def is_retryable(exc: BaseException) -> bool:
     """A lost optimistic lock, a SQLite writer collision or a PostgreSQL deadlock."""
-    if isinstance(exc, StaleCaseError):
+    # StaleDataError: the same lost lock, met by an autoflush before the engine's final
+    # flush could translate it into StaleCaseError.
+    if isinstance(exc, StaleCaseError | StaleDataError):
         return True
     if isinstance(exc, OperationalError):
         text = str(exc.orig if exc.orig is not None else exc).lower()
@@ -37,6 +41,8 @@ def run(sessions: sessionmaker[Session], work: Callable[[Session], T], *, retrie
     for attempt in range(retries + 1):
         try:
             with sessions.begin() as session:
+                if attempt:
+                    begin_writing(session)  # queue for SQLite's write lock this time
                 return work(session)
         except Exception as exc:
             if attempt >= retries or not is_retryable(exc):

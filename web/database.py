@@ -4,6 +4,8 @@ rolled back otherwise, so a refused request never leaves half a change behind.""
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,11 +15,12 @@ from flask import current_app
 from flask import g
 from sqlalchemy.orm import Session
 
+from db.session import begin_writing
 from db.session import make_engine
 from db.session import make_sessionmaker
 from supervision.uow import is_retryable
 
-RETRIES = 3
+RETRIES = 5
 
 
 def init_app(app: Flask) -> None:
@@ -68,6 +71,9 @@ def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         for attempt in range(RETRIES + 1):
             try:
+                if attempt:
+                    # The retry queues for SQLite's write lock instead of colliding again.
+                    begin_writing(get_session())
                 result = view(*args, **kwargs)
                 # Write now, inside the retry: on SQLite the write lock is taken at the
                 # first write, and a collision there must be retried, not hit at commit.
@@ -82,6 +88,9 @@ def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
                 if session is not None:
                     session.rollback()
                     session.close()
+                # Back off a random, growing while: retrying at once under load (SQLite's
+                # single writer, a busy case) meets the same collision again and again.
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
     return wrapper
