@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -33,7 +34,25 @@ def is_retryable(exc: BaseException) -> bool:
             or "deadlock detected" in text
             or ("could not serialize" in text)
         )
+    if isinstance(exc, IntegrityError):
+        # Two operations on one case (the two parallel branches completed at once) both
+        # record the same new task; the loser's history rows can reach the database before
+        # its case row's version check. A retry reloads the case and records nothing twice.
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(name in text for name in PROJECTION_KEYS)
     return False
+
+
+# The projection rows keyed by workflow task ids (constraint names on PostgreSQL,
+# table.column on SQLite).
+PROJECTION_KEYS = (
+    "uq_historic_activities_task_id",
+    "historic_activities.task_id",
+    "pk_open_tasks",
+    "open_tasks.id",
+    "pk_historic_tasks",
+    "historic_tasks.id",
+)
 
 
 def run(sessions: sessionmaker[Session], work: Callable[[Session], T], *, retries: int = 5) -> T:
