@@ -18,6 +18,7 @@ from datetime import datetime
 from bench.common import ROOT
 from bench.common import Section
 from bench.report import command_line
+from bench.report import load_average
 from bench.report import markdown
 from bench.report import table
 
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
 
     started = datetime.now(UTC)
+    load_at_start = load_average()
     t0 = time.perf_counter()
     sections: list[Section] = []
     failed = False
@@ -70,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(f"- {text}" for text in remarks))
     if write:
-        DOCS.write_text(markdown(sections, command_line(), started, seconds), encoding="utf-8")
+        loads = (load_at_start, load_average())
+        DOCS.write_text(
+            markdown(sections, command_line(), started, seconds, loads), encoding="utf-8"
+        )
         print(f"\nwritten to {DOCS.relative_to(ROOT)}")
     return 1 if failed else 0
 

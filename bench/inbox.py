@@ -17,7 +17,10 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import text
 
@@ -37,6 +40,7 @@ from db.models import OpenTask
 from db.models import ProcessDefinition
 from db.models import ProcessInstance
 from db.models import TaskCandidate
+from supervision import authz
 from supervision import clock
 from supervision import deployments
 from supervision import identity
@@ -88,12 +92,15 @@ def _region_for(group: str, rng: random.Random) -> str:
     return rng.choice(CITIES)[:4] + rng.choice(["00", "02", "11", "21"])
 
 
-def _fill(rt, definition: ProcessDefinition) -> None:
+def _fill(rt, definition: ProcessDefinition, scale: int = 1) -> None:
+    """Insert the synthetic rows; `scale` divides every count (quick runs)."""
+    cases_n, open_n = CASES // scale, OPEN_TASKS // scale
+    historic_n, audit_n = HISTORIC_TASKS // scale, AUDIT_EVENTS // scale
     rng = random.Random(8)
     assignees = [f"u{n:04d}" for n in range(2000)] + ["sup1"] * 8 + ["market1"] * 4
     with rt.db.begin() as conn:
-        case_ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(CASES)]
-        for chunk in _chunks(range(CASES)):
+        case_ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(cases_n)]
+        for chunk in _chunks(range(cases_n)):
             conn.execute(
                 insert(ProcessInstance),
                 [
@@ -117,11 +124,11 @@ def _fill(rt, definition: ProcessDefinition) -> None:
                 ],
             )
         tasks, candidates = [], []
-        for n in range(OPEN_TASKS):
+        for n in range(open_n):
             task_id = str(uuid.UUID(int=rng.getrandbits(128)))
             group = _group_for(rng)
             assignee = rng.choice(assignees) if rng.random() < 0.2 else None
-            case = n % CASES
+            case = n % cases_n
             tasks.append(
                 {
                     "id": task_id,
@@ -152,7 +159,7 @@ def _fill(rt, definition: ProcessDefinition) -> None:
         historic = (
             {
                 "id": str(uuid.UUID(int=rng.getrandbits(128))),
-                "instance_id": case_ids[n % CASES],
+                "instance_id": case_ids[n % cases_n],
                 "definition_id": definition.id,
                 "definition_key": definition.key,
                 "task_spec_id": "register",
@@ -163,20 +170,20 @@ def _fill(rt, definition: ProcessDefinition) -> None:
                 "ended_at": NOW - timedelta(minutes=rng.randint(1, 60 * 24 * 400)),
                 "outcome": "completed",
                 "variables": {"decision": "approve"},
-                "case_no": f"广司监〔2026〕{n % CASES + 1:06d}号",
-                "case_title": f"案件 {n % CASES}",
+                "case_no": f"广司监〔2026〕{n % cases_n + 1:06d}号",
+                "case_title": f"案件 {n % cases_n}",
             }
-            for n in range(HISTORIC_TASKS)
+            for n in range(historic_n)
         )
         for chunk in _chunks(historic):
             conn.execute(insert(HistoricTask), chunk)
         # Synthetic audit rows live in their own streams (no hashes are checked here).
-        per_stream = AUDIT_EVENTS // CASES
+        per_stream = audit_n // cases_n
         conn.execute(
             insert(AuditStream),
             [
                 {"key": f"bench:{i}", "seq": per_stream, "head_hash": "0" * 64, "updated_at": NOW}
-                for i in range(CASES)
+                for i in range(cases_n)
             ],
         )
         events = (
@@ -191,13 +198,32 @@ def _fill(rt, definition: ProcessDefinition) -> None:
                 "prev_hash": "0" * 64,
                 "hash": "0" * 64,
             }
-            for n in range(AUDIT_EVENTS)
+            for n in range(audit_n)
         )
         for chunk in _chunks(events):
             conn.execute(insert(AuditEvent), chunk)
     with rt.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
 
+
+WHY_SLOW = (
+    "Why: supervision.inbox writes 'offered to me' as assignee IS NULL AND (EXISTS(candidate "
+    "row for my user name) OR EXISTS(candidate row for one of my groups)); an OR of two "
+    "correlated EXISTS is not turned into a join, so both databases walk every unassigned "
+    "task (80,000 here) probing task_candidates per row, then sort, and do it twice (count "
+    "and page). Joined from its candidates instead (open_tasks JOIN (SELECT DISTINCT "
+    "task_id FROM task_candidates WHERE group_code IN (...) OR username = :me)) with the "
+    "unassigned test written coalesce(assignee, '') = '' (most rows have no assignee, but "
+    "SQLite's statistics make the assignee index look selective, so it walks every "
+    "unassigned task), the candidate indexes drive the query and only the user's few "
+    "thousand tasks are read (the 'proposed' rows); the 'all' tab is that set plus "
+    "assignee = :me. "
+    "The chief's 'team' tab filters region_code LIKE '5108%' ESCAPE '/': open_tasks has no "
+    "index on region_code (missing: Index('ix_open_tasks_region_due', 'region_code', "
+    "'due_at')), and a LIKE with ESCAPE cannot use one on SQLite nor without text_pattern_ops "
+    "on PostgreSQL; a range (region_code >= '5108' AND region_code < '5109') can. The counts "
+    "repeat the same conditions and gain the same way."
+)
 
 QUERIES = [
     ("list: all tabs, by due date", "list", {"tab": "all"}),
@@ -227,7 +253,7 @@ def _measure(section: Section, backend: str, quick: bool) -> None:
                     )
             with rt.sessions() as session:
                 definition = session.scalars(select(ProcessDefinition)).one()
-                _fill(rt, definition)
+                _fill(rt, definition, scale=10 if quick else 1)
             clock.freeze(NOW)
             try:
                 samples = _run_queries(rt, repeat)
@@ -236,19 +262,25 @@ def _measure(section: Section, backend: str, quick: bool) -> None:
     worst = 0.0
     for label, values in samples.items():
         p95 = percentile(values, 95)
-        worst = max(worst, p95)
+        proposed = label.startswith("proposed")
+        if not proposed:
+            worst = max(worst, p95)
         section.add(
             f"{backend}: {label}",
             p95,
             "ms p95",
             note=f"p50 {percentile(values, 50):.2f} ms",
-            target=f"< {TARGET_MS:.0f} ms",
-            met=p95 < TARGET_MS,
+            target="" if proposed else f"< {TARGET_MS:.0f} ms",
+            met=None if proposed else p95 < TARGET_MS,
         )
     if worst >= TARGET_MS:
-        slow = [k for k, v in samples.items() if percentile(v, 95) >= TARGET_MS]
+        slow = [
+            k
+            for k, v in samples.items()
+            if percentile(v, 95) >= TARGET_MS and not k.startswith("proposed")
+        ]
         section.remarks.append(
-            f"Inbox on {backend}: p95 over {TARGET_MS:.0f} ms for {', '.join(slow)}."
+            f"Inbox on {backend}: p95 over {TARGET_MS:.0f} ms for {', '.join(slow)}. " + WHY_SLOW
         )
 
 
@@ -272,7 +304,59 @@ def _run_queries(rt, repeat: int) -> dict[str, list[float]]:
                         return inbox.counts(session, user)
 
                 samples[label].extend(_budgeted(work, repeat))
+        # The rewrite the 'why' below proposes, measured on the same data.
+        samples[PROPOSED_GROUP] = []
+        for user in users:
+            samples[PROPOSED_GROUP].extend(
+                _budgeted(lambda user=user: _proposed_group_page(session, user), repeat)
+            )
+        session.execute(text(PROPOSED_INDEX))
+        session.commit()
+        chief = next(u for u in users if u.username == "chief")
+        samples[PROPOSED_TEAM] = _budgeted(lambda: _proposed_team_page(session, chief), repeat)
     return samples
+
+
+PROPOSED_GROUP = "proposed: group tab joined from its candidates"
+PROPOSED_TEAM = "proposed: team tab as region range + index"
+PROPOSED_INDEX = "CREATE INDEX ix_open_tasks_region_due ON open_tasks (region_code, due_at)"
+
+
+def _page(session, stmt) -> list:
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    order = (OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+    items = list(session.scalars(stmt.order_by(*order).limit(25)))
+    return [total, items]
+
+
+def _proposed_group_page(session, user) -> list:
+    codes = sorted(user.group_codes)
+    offered = (
+        select(TaskCandidate.task_id)
+        .where(or_(TaskCandidate.username == user.username, TaskCandidate.group_code.in_(codes)))
+        .distinct()
+        .subquery()
+    )
+    # coalesce(): 'assignee IS NULL' holds for most rows, yet SQLite's statistics make its
+    # index look selective and it walks all unassigned tasks; this test it cannot index.
+    stmt = (
+        select(OpenTask)
+        .join(offered, offered.c.task_id == OpenTask.id)
+        .where(func.coalesce(OpenTask.assignee, "") == "")
+    )
+    return _page(session, stmt)
+
+
+def _proposed_team_page(session, user) -> list:
+    ranges = [
+        and_(OpenTask.region_code >= prefix, OpenTask.region_code < _next_prefix(prefix))
+        for prefix in authz.regional_prefixes(user)
+    ]
+    return _page(session, select(OpenTask).where(or_(*ranges)))
+
+
+def _next_prefix(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _budgeted(work, repeat: int, budget: float = 4.0) -> list[float]:

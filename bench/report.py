@@ -97,7 +97,20 @@ def table(sections: list[Section]) -> list[str]:
     return [line(header), line("-" * w for w in widths), *(line(r) for r in rows)]
 
 
-def markdown(sections: list[Section], command: str, started: datetime, seconds: float) -> str:
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
+def markdown(
+    sections: list[Section],
+    command: str,
+    started: datetime,
+    seconds: float,
+    loads: tuple[str, str] = ("unknown", "unknown"),
+) -> str:
     out = [
         "# Benchmarks",
         "",
@@ -117,6 +130,7 @@ def markdown(sections: list[Section], command: str, started: datetime, seconds: 
         f"| date | {started.astimezone(UTC):%Y-%m-%d %H:%M} UTC |",
         f"| command | `{command}` |",
         f"| duration | {seconds:.0f} s |",
+        f"| load average (1 min) at start / end | {loads[0]} / {loads[1]} |",
         "",
         "## Figures",
         "",
@@ -129,6 +143,12 @@ def markdown(sections: list[Section], command: str, started: datetime, seconds: 
                 f"| {r.group} | {r.name} | {r.formatted()} | {r.unit} | {r.target} | "
                 f"{_status(r)} | {r.note} |"
             )
+    out += [
+        "",
+        "Load average above the core count means other work shared the machine during the",
+        "run (here: other engineers' test suites on the same 2-core VM); every figure was",
+        "then measured with less CPU than the machine has, and is pessimistic.",
+    ]
     missed = [r for s in sections for r in s.rows if r.met is False]
     remarks = [text for s in sections for text in s.remarks]
     out += ["", "## Targets missed and why", ""]
