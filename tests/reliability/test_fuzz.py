@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from db.models import HistoricTask
+from db.models import Incident
 from db.models import OpenTask
 from db.models import ProcessInstance
 from supervision import audit
@@ -196,6 +197,29 @@ def test_hostile_diagrams_are_refused_and_change_nothing(api):
     assert accepted == {}
     assert api.counts() == before
     with api.rt.sessions() as session:
+        assert audit.verify(session).ok
+
+
+def test_a_script_that_reads_a_file_deploys_but_cannot_read_it(api):
+    """The lint refuses a direct open() call; through a variable it cannot tell, so the
+    script deploys, but the restricted script environment has no open(): running it
+    becomes an incident and reads nothing."""
+    direct = _deploy(api, "reader", _script("data = open('/etc/passwd').read()"))
+    assert direct.status_code == 400 and b"open()" in direct.data, direct.data[:300]
+    response = _deploy(api, "reader", _script("f = open\ndata = f('/etc/passwd').read()"))
+    assert response.status_code == 200, response.data[:300]
+    rt = api.rt
+    with rt.sessions.begin() as session:
+        result = cases.start_case(session, rt.engine, user(session, "sup1"), key="hostile")
+        case_id = result.instance.id
+    with rt.sessions() as session:
+        instance = session.get(ProcessInstance, case_id)
+        assert "data" not in (instance.variables or {})
+        assert instance.status == "active"
+        incidents = session.scalars(
+            select(Incident.message).where(Incident.instance_id == case_id)
+        ).all()
+        assert len(incidents) == 1 and "open" in incidents[0], incidents
         assert audit.verify(session).ok
 
 
