@@ -6,17 +6,16 @@ the city's count the city and every county below it, nobody counts sideways. An
 administrator without a unit sees the whole installation (aggregates only: the case list
 of the export needs case:read). Cases a designer started to test a diagram are left out.
 
-One narrow query reads the cases in scope (no workflow state, no variables but the
-satisfaction answer); everything else is counted in Python, so the numbers are the same on
-SQLite and PostgreSQL and a median needs no database extension.
+The database does the counting: each grouping is one GROUP BY over the cases in scope, and
+handling times come back as a histogram in tenths of a day, from which the median is taken
+(exact to the tenth of a day the page shows, with no database extension). The page thus
+costs the same dozen queries for fifty cases or half a million. Only the export's case
+sheet reads rows.
 """
 
 from __future__ import annotations
 
 import io
-import statistics as pystats
-from collections import defaultdict
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,12 +26,18 @@ from datetime import time
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Integer
 from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.base import UtcDateTime
 from db.models import CaseParticipant
 from db.models import Group
 from db.models import ProcessInstance
@@ -109,21 +114,20 @@ def _local_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=clock.LOCAL_TZ)
 
 
+def _in_division(prefix: str):
+    """region_code starts with `prefix` (digits), as a range the region index can serve."""
+    above = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(ProcessInstance.region_code >= prefix, ProcessInstance.region_code < above)
+
+
 def _conditions(scope: Scope, filters: StatsFilter) -> list[Any]:
     conditions: list[Any] = []
     if scope.prefixes is not None:
         if not scope.prefixes:
             return [false()]
-        conditions.append(
-            or_(
-                *(
-                    ProcessInstance.region_code.startswith(p, autoescape=True)
-                    for p in scope.prefixes
-                )
-            )
-        )
+        conditions.append(or_(*(_in_division(p) for p in scope.prefixes)))
     if filters.region:
-        conditions.append(ProcessInstance.region_code.startswith(filters.region, autoescape=True))
+        conditions.append(_in_division(filters.region))
     if filters.process_key:
         conditions.append(ProcessInstance.definition_key == filters.process_key)
     if filters.bureau:
@@ -184,27 +188,8 @@ class Tally:
     overdue: int = 0
     overdue_open: int = 0
     satisfaction: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SATISFACTION, 0))
-    _durations: list[float] = field(default_factory=list, repr=False)
-
-    def add(self, case: CaseFacts, now: datetime) -> None:
-        self.total += 1
-        if case.status == "active":
-            self.active += 1
-        elif case.status == "completed":
-            self.completed += 1
-        elif case.status == "cancelled":
-            self.cancelled += 1
-        if case.due_at is not None and case.status != "cancelled":
-            self.with_deadline += 1
-            if case.overdue(now):
-                self.overdue += 1
-                if case.status == "active":
-                    self.overdue_open += 1
-        if case.satisfaction in self.satisfaction:
-            self.satisfaction[case.satisfaction] += 1
-        days = case.handling_days
-        if days is not None:
-            self._durations.append(days)
+    # Handling times of finished cases in tenths of a day -> how many cases took that long.
+    durations: dict[int, int] = field(default_factory=dict, repr=False)
 
     @property
     def overdue_rate(self) -> float | None:
@@ -212,7 +197,20 @@ class Tally:
 
     @property
     def median_days(self) -> float | None:
-        return pystats.median(self._durations) if self._durations else None
+        """The median handling time in days, to a tenth of a day (as the page shows it)."""
+        count = sum(self.durations.values())
+        if not count:
+            return None
+        wanted = [(count - 1) // 2, count // 2]  # the middle one or two, 0-based
+        found: list[int] = []
+        seen = 0
+        for tenths in sorted(self.durations):
+            n = self.durations[tenths]
+            while wanted and wanted[0] < seen + n:
+                found.append(tenths)
+                wanted.pop(0)
+            seen += n
+        return sum(found) / len(found) / 10
 
     @property
     def rated(self) -> int:
@@ -247,42 +245,113 @@ class Report:
     by_month: list[MonthCount]
 
 
-def _facts(session: Session, conditions: Sequence[Any], limit: int | None = None):
-    satisfaction = ProcessInstance.variables["satisfaction"].as_string()
-    stmt = select(
-        ProcessInstance.id,
-        ProcessInstance.case_no,
-        ProcessInstance.title,
-        ProcessInstance.definition_key,
-        ProcessInstance.bureau_code,
-        ProcessInstance.region_code,
-        ProcessInstance.status,
-        ProcessInstance.case_status,
-        ProcessInstance.started_at,
-        ProcessInstance.ended_at,
-        ProcessInstance.due_at,
-        satisfaction,
-    ).where(and_(*conditions))
-    if limit is not None:
-        stmt = stmt.order_by(ProcessInstance.started_at.desc()).limit(limit)
-    for row in session.execute(stmt.execution_options(yield_per=2000)):
-        yield CaseFacts(*row)
+# ---------------------------------------------------------------- SQL expressions
+# The database counts: each grouping is one GROUP BY over the cases in scope, so the page
+# costs the same few queries for fifty cases or five hundred thousand.
+
+PI = ProcessInstance
 
 
-def _group(cases: Iterable[CaseFacts], key: Callable[[CaseFacts], str | None], now: datetime):
+def _satisfaction():
+    return PI.variables["satisfaction"].as_string()
+
+
+def _overdue(now: datetime):
+    late = func.coalesce(PI.ended_at, literal(now, UtcDateTime())) > PI.due_at
+    return case((and_(PI.due_at.is_not(None), PI.status != "cancelled", late), 1), else_=0)
+
+
+def _tenths_of_days(dialect: str):
+    """How long a case took, in tenths of a day (rounded)."""
+    if dialect == "postgresql":
+        seconds = func.extract("epoch", PI.ended_at - PI.started_at)
+    else:
+        seconds = (func.julianday(PI.ended_at) - func.julianday(PI.started_at)) * 86400
+    return cast(func.round(seconds / 8640), Integer)
+
+
+def _local_month(column, dialect: str):
+    """'YYYY-MM' of a moment in Guangyuan (UTC+8 all year: China has no summer time)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+8 hours")
+
+
+GROUP_KEYS = {
+    "flow": lambda: PI.definition_key,
+    "bureau": lambda: PI.bureau_code,
+    "status": lambda: func.coalesce(PI.case_status, PI.status),
+    "region": lambda: func.substr(PI.region_code, 1, 6),
+}
+
+
+def _tallies(session: Session, conditions: list[Any], group_key, now: datetime) -> dict:
+    """{group key: Tally} for one grouping: one query for the counts, one for the times.
+
+    The counts are grouped by every attribute they depend on (state, deadline, overdue,
+    callback answer) and summed here: each expression, the JSON lookup above all, is then
+    computed once per case (SQLite would evaluate a repeated expression again).
+    """
+    deadline = case((and_(PI.due_at.is_not(None), PI.status != "cancelled"), 1), else_=0)
+    overdue = _overdue(now)
+    satisfaction = _satisfaction()
+    counts = (
+        select(group_key, PI.status, deadline, overdue, satisfaction, func.count())
+        .where(*conditions)
+        .group_by(group_key, PI.status, deadline, overdue, satisfaction)
+    )
     tallies: dict[str | None, Tally] = {}
-    for case in cases:
-        k = key(case)
+    for k, status, has_deadline, is_overdue, answer, n in session.execute(counts):
         tally = tallies.get(k)
         if tally is None:
             tally = tallies[k] = Tally(k)
-        tally.add(case, now)
+        tally.total += n
+        if status == "active":
+            tally.active += n
+        elif status == "completed":
+            tally.completed += n
+        elif status == "cancelled":
+            tally.cancelled += n
+        if has_deadline:
+            tally.with_deadline += n
+        if is_overdue:
+            tally.overdue += n
+            if status == "active":
+                tally.overdue_open += n
+        if answer in tally.satisfaction:
+            tally.satisfaction[answer] += n
+    tenths = _tenths_of_days(session.get_bind().dialect.name)
+    durations = (
+        select(group_key, tenths, func.count())
+        .where(*conditions, PI.status == "completed", PI.ended_at.is_not(None))
+        .group_by(group_key, tenths)
+    )
+    for k, bucket, n in session.execute(durations):
+        tally = tallies.get(k)
+        if tally is not None and bucket is not None:
+            tally.durations[int(bucket)] = tally.durations.get(int(bucket), 0) + int(n)
+    return tallies
+
+
+def _sum(tallies: Iterable[Tally]) -> Tally:
+    total = Tally(None)
+    for t in tallies:
+        total.total += t.total
+        total.active += t.active
+        total.completed += t.completed
+        total.cancelled += t.cancelled
+        total.with_deadline += t.with_deadline
+        total.overdue += t.overdue
+        total.overdue_open += t.overdue_open
+        for name, n in t.satisfaction.items():
+            total.satisfaction[name] += n
+        for tenths, n in t.durations.items():
+            total.durations[tenths] = total.durations.get(tenths, 0) + n
+    return total
+
+
+def _ordered(tallies: dict) -> list[Tally]:
     return sorted(tallies.values(), key=lambda t: (-t.total, t.key or ""))
-
-
-def _month(moment: datetime) -> date:
-    local = moment.astimezone(clock.LOCAL_TZ)
-    return date(local.year, local.month, 1)
 
 
 def _months(first: date, last: date) -> list[date]:
@@ -294,7 +363,10 @@ def _months(first: date, last: date) -> list[date]:
     return months
 
 
-def _trend(cases: Sequence[CaseFacts], filters: StatsFilter, now: datetime) -> list[MonthCount]:
+def _trend(
+    session: Session, conditions: list[Any], filters: StatsFilter, now: datetime
+) -> list[MonthCount]:
+    """Cases received and cases closed per month, over the period (or the last 12 months)."""
     today = now.astimezone(clock.LOCAL_TZ).date()
     last = min(filters.end or today, today)
     if filters.start:
@@ -303,13 +375,25 @@ def _trend(cases: Sequence[CaseFacts], filters: StatsFilter, now: datetime) -> l
         first = date(last.year - 1, last.month, 1) + timedelta(days=32)
         first = date(first.year, first.month, 1)  # the 12 months ending with `last`
     months = _months(first, last)[-MAX_MONTHS:]
-    opened: dict[date, int] = defaultdict(int)
-    closed: dict[date, int] = defaultdict(int)
-    for case in cases:
-        opened[_month(case.started_at)] += 1
-        if case.status == "completed" and case.ended_at is not None:
-            closed[_month(case.ended_at)] += 1
-    return [MonthCount(m, opened[m], closed[m]) for m in months]
+    dialect = session.get_bind().dialect.name
+    opened_month = _local_month(PI.started_at, dialect)
+    closed_month = _local_month(PI.ended_at, dialect)
+    opened = dict(
+        session.execute(
+            select(opened_month, func.count()).where(*conditions).group_by(opened_month)
+        ).all()
+    )
+    closed = dict(
+        session.execute(
+            select(closed_month, func.count())
+            .where(*conditions, PI.status == "completed", PI.ended_at.is_not(None))
+            .group_by(closed_month)
+        ).all()
+    )
+    return [
+        MonthCount(m, int(opened.get(f"{m:%Y-%m}", 0)), int(closed.get(f"{m:%Y-%m}", 0)))
+        for m in months
+    ]
 
 
 def region_of(code: str | None) -> str | None:
@@ -317,9 +401,9 @@ def region_of(code: str | None) -> str | None:
     return code[:6] if code else None
 
 
-def status_of(case: CaseFacts) -> str:
+def status_of(facts: CaseFacts) -> str:
     """The end state the flow recorded, else the engine's state (active, completed, ...)."""
-    return case.case_status or case.status
+    return facts.case_status or facts.status
 
 
 def report(
@@ -334,21 +418,45 @@ def report(
     scope = scope_for(user)
     filters.check(scope)
     now = now or clock.now()
-    cases = list(_facts(session, _conditions(scope, filters)))
-    totals = Tally(None)
-    for case in cases:
-        totals.add(case, now)
+    conditions = _conditions(scope, filters)
+    groups = {
+        name: _ordered(_tallies(session, conditions, key(), now))
+        for name, key in GROUP_KEYS.items()
+    }
+    # Every case has exactly one flow, so the flows add up to the totals.
+    totals = _sum(groups["flow"])
     return Report(
         scope=scope,
         filters=filters,
         generated_at=now,
         totals=totals,
-        by_flow=_group(cases, lambda c: c.process_key, now),
-        by_bureau=_group(cases, lambda c: c.bureau, now),
-        by_status=_group(cases, status_of, now),
-        by_region=_group(cases, lambda c: region_of(c.region), now),
-        by_month=_trend(cases, filters, now),
+        by_flow=groups["flow"],
+        by_bureau=groups["bureau"],
+        by_status=groups["status"],
+        by_region=groups["region"],
+        by_month=_trend(session, conditions, filters, now),
     )
+
+
+def _facts(session: Session, conditions: Sequence[Any], limit: int | None = None):
+    stmt = select(
+        PI.id,
+        PI.case_no,
+        PI.title,
+        PI.definition_key,
+        PI.bureau_code,
+        PI.region_code,
+        PI.status,
+        PI.case_status,
+        PI.started_at,
+        PI.ended_at,
+        PI.due_at,
+        _satisfaction(),
+    ).where(and_(*conditions))
+    if limit is not None:
+        stmt = stmt.order_by(PI.started_at.desc()).limit(limit)
+    for row in session.execute(stmt.execution_options(yield_per=2000)):
+        yield CaseFacts(*row)
 
 
 def case_list(
@@ -408,36 +516,49 @@ class Sheet:
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     """An .xlsx with one table per sheet: bold frozen header row, filters, set widths.
 
-    Every text is written as text: a case title starting with "=" is never a formula.
+    Written in openpyxl's streaming mode (constant memory, linear time: 50,000 case rows in
+    a few seconds). Every text is written as text: a case title starting with "=" is never
+    a formula.
     """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8F0FB")
     for sheet in sheets:
         ws = book.create_sheet(_sheet_title(sheet.title))
-        ws.append(list(sheet.headers))
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = fill
-        for row in sheet.rows:
-            ws.append([_cell_value(v) for v in row])
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-        ws.freeze_panes = "A2"
-        if sheet.rows:
-            ws.auto_filter.ref = ws.dimensions
         for index, width in enumerate(sheet.widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        if sheet.rows:
+            last = get_column_letter(max(len(sheet.headers), 1))
+            ws.auto_filter.ref = f"A1:{last}{len(sheet.rows) + 1}"
+        header = []
+        for title in sheet.headers:
+            cell = WriteOnlyCell(ws, value=str(title))
+            cell.data_type = "s"
+            cell.font = bold
+            cell.fill = fill
+            header.append(cell)
+        ws.append(header)
+        for row in sheet.rows:
+            ws.append([_cell(ws, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(ws, value: Any):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=_cell_value(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _sheet_title(title: str) -> str:

@@ -119,5 +119,48 @@ def test_the_workbook_writes_text_as_text():
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames[0] == "概况"
     assert len(book.sheetnames[1]) <= 31 and "/" not in book.sheetnames[1]
-    cell = book["概况"]["A2"]
+    sheet = book["概况"]
+    cell = sheet["A2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
+    assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:B3"
+    assert sheet.column_dimensions["A"].width == 10
+
+
+def test_the_median_comes_from_tenths_of_a_day():
+    tally = statistics.Tally(None)
+    assert tally.median_days is None
+    tally.durations = {30: 1, 50: 1}
+    assert tally.median_days == pytest.approx(4.0)
+    tally.durations = {30: 1, 50: 1, 110: 1}
+    assert tally.median_days == pytest.approx(5.0)
+    tally.durations = {10: 2, 70: 1}
+    assert tally.median_days == pytest.approx(1.0)
+
+
+def test_months_are_counted_in_guangyuan_time(session, db):
+    from datetime import UTC
+    from datetime import datetime
+
+    from db.models import ProcessInstance
+
+    template = session.get(ProcessInstance, db.ids["c4"])
+    # 2026-09-30 17:30 UTC is 1 October, 01:30 in Guangyuan.
+    late = datetime(2026, 9, 30, 17, 30, tzinfo=UTC)
+    session.add(
+        ProcessInstance(
+            id="late-september-utc",
+            definition_id=template.definition_id,
+            definition_key=template.definition_key,
+            status="active",
+            state=b"",
+            serializer_version="test",
+            variables={},
+            region_code="510800",
+            started_at=late,
+        )
+    )
+    session.commit()
+    report = statistics.report(session, user(session, "sup1"), YEAR_2026)
+    months = {m.month: m.opened for m in report.by_month}
+    assert months[date(2026, 10, 1)] == 8 and months[date(2026, 9, 1)] == 0

@@ -494,3 +494,21 @@ def test_the_audit_check_reports_an_intact_and_then_a_broken_chain(admin, runtim
     page = admin.post("/admin/audit/verify")
     assert "审计链已被破坏" in page.text
     assert "content does not match its hash" in page.text
+
+
+def test_the_user_list_costs_no_queries_per_user(app, admin, runtime):
+    from supervision import identity
+    from tests.web.test_queries import counting
+
+    def queries() -> int:
+        with counting(app) as statements:
+            assert admin.get("/admin/users").status_code == 200
+        return len(statements)
+
+    few = queries()
+    with runtime.sessions.begin() as session:
+        for n in range(10):
+            identity.create_user(
+                session, f"extra{n}", password=None, roles=["supervisor"], groups=["city_market"]
+            )
+    assert queries() == few

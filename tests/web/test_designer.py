@@ -200,3 +200,29 @@ def test_the_xml_is_downloaded_as_deployed(designer, deployed):
     assert response.mimetype == "application/xml"
     assert 'attachment; filename="designer_demo.v1.bpmn"' in response.headers["Content-Disposition"]
     assert response.data == GOOD
+
+
+def test_the_cases_of_a_version_cost_no_queries_per_case(app, designer, deployed, runtime):
+    from tests.web.test_queries import counting
+
+    def start(n: int) -> None:
+        with runtime.sessions.begin() as session:
+            for i in range(n):
+                cases.start_case(
+                    session,
+                    runtime.engine,
+                    user(session, "sup1"),
+                    definition_id=deployed,
+                    start_form={"case_title": f"事项{i}", "days": "3"},
+                )
+
+    def queries() -> int:
+        with counting(app) as statements:
+            page = designer.get(f"/designer/definitions/{deployed}")
+            assert page.status_code == 200
+        return len(statements)
+
+    start(2)
+    few = queries()
+    start(20)
+    assert queries() == few

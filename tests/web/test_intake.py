@@ -180,3 +180,19 @@ def test_the_list_pages(operator, runtime):
     assert "共 27 条，第 1 / 2 页" in first.text
     second = operator.get("/intake/?page=2")
     assert second.text.count('class="mono">GY-2026-2') == 2
+
+
+def test_the_ticket_list_costs_no_queries_per_ticket(app, operator):
+    from tests.web.test_queries import counting
+
+    def queries() -> int:
+        with counting(app) as statements:
+            assert operator.get("/intake/").status_code == 200
+        return len(statements)
+
+    for n in range(3):
+        operator.post("/intake/new", data={**TICKET, "hotline_ticket_no": f"GY-2026-3{n:03d}"})
+    few = queries()
+    for n in range(3, 25):
+        operator.post("/intake/new", data={**TICKET, "hotline_ticket_no": f"GY-2026-3{n:03d}"})
+    assert queries() == few
