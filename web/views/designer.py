@@ -36,6 +36,7 @@ from web.forms import page_number
 from web.forms import submitted_values
 from web.i18n import lang
 from web.i18n import localized
+from web.lookups import display_names
 from web.security import acting_user
 from web.security import require
 
@@ -67,8 +68,10 @@ def case_page_url(case_id: str) -> str | None:
 @bp.get("/")
 @require(Permission.DEFINITION_READ)
 def index():
-    rows = definitions.processes(get_session(), acting_user())
-    return render_template("designer/index.html", rows=rows)
+    session = get_session()
+    rows = definitions.processes(session, acting_user())
+    people = display_names(session, [p.latest.deployed_by for p in rows])
+    return render_template("designer/index.html", rows=rows, people=people)
 
 
 # ---------------------------------------------------------------- deploying
@@ -153,8 +156,10 @@ def _problem_order(problem: Problem):
 @bp.get("/processes/<key>")
 @require(Permission.DEFINITION_READ)
 def process(key: str):
-    rows = definitions.versions(get_session(), acting_user(), key)
-    return render_template("designer/process.html", key=key, rows=rows)
+    session = get_session()
+    rows = definitions.versions(session, acting_user(), key)
+    people = display_names(session, [v.definition.deployed_by for v in rows])
+    return render_template("designer/process.html", key=key, rows=rows, people=people)
 
 
 @bp.get("/definitions/<definition_id>")
@@ -187,6 +192,7 @@ def definition(definition_id: str):
         diagram_error=diagram_error,
         waiting=waiting,
         start_choices=definitions.start_choices(row),
+        people=display_names(session, [row.deployed_by]),
     )
 
 

@@ -35,6 +35,7 @@ from web.forms import submitted_values
 from web.i18n import lang
 from web.i18n import localized
 from web.lookups import bureaus
+from web.lookups import display_names
 from web.lookups import group_names
 from web.security import acting_user
 from web.security import require
@@ -121,6 +122,7 @@ def index():
         "intake/index.html",
         rows=rows,
         names=names,
+        people=display_names(session, [t.created_by for t, _ in rows]),
         page=_Page(page, total),
         now=clock.now(),
         case_url=case_url,
@@ -168,6 +170,7 @@ def ticket(ticket_no: str):
         variables=instance.variables or {},
         duplicates=_with_reasons(duplicates, row.phone_hash, row.respondent_code),
         names=names,
+        people=display_names(session, [row.created_by]),
         options={f.id: {o.id: o.name for o in f.options} for f in intake.INTAKE_FORM.fields},
         case_url=case_url(instance.id),
         now=clock.now(),
