@@ -35,6 +35,7 @@ from supervision import authz
 from supervision import calendar
 from supervision import clock
 from supervision import identity
+from supervision import settings as settings_module
 from supervision.errors import FormInvalidError
 from supervision.errors import NotFoundError
 from supervision.permissions import Permission
@@ -769,6 +770,7 @@ def reset_setting(session: Session, actor: User, key: str) -> None:
     old = row.value
     session.delete(row)
     session.flush()
+    settings_module.mark_changed(session)
     audit.append(
         session,
         "setting_reset",

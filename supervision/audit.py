@@ -62,6 +62,31 @@ def record_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
 
 
+_BATCH = "supervision.audit.batch"
+
+
+@contextlib.contextmanager
+def batch(session: Session) -> Iterator[None]:
+    """Collect the appends made inside and write them together when the block ends.
+
+    An engine operation records several events (the completion, a timer, the end of the
+    case); written together they cost one stream lock and one multi-row insert instead
+    of three of each. Nested batches on the same session write with the outermost one.
+    Nothing is written if the block raises.
+    """
+    if _BATCH in session.info:
+        yield
+        return
+    session.info[_BATCH] = []
+    try:
+        yield
+        pending = session.info[_BATCH]
+        session.info.pop(_BATCH, None)
+        _write(session, pending)
+    finally:
+        session.info.pop(_BATCH, None)
+
+
 def append(
     session: Session,
     action: str,
@@ -72,36 +97,55 @@ def append(
     activity_id: str | None = None,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEvent:
-    """Append one record to its stream inside the caller's transaction."""
-    key = stream_for(instance_id)
-    head = session.scalars(
-        select(AuditStream).where(AuditStream.key == key).with_for_update()
-    ).one_or_none()
-    if head is None:
-        head = AuditStream(key=key, seq=0, head_hash=GENESIS)
-        session.add(head)
+) -> AuditEvent | None:
+    """Append one record to its stream inside the caller's transaction.
+
+    Inside `batch(session)` the record is queued and written when the batch ends (the
+    return value is then None).
+    """
     # Stored as UTC and read back as UTC: hash the same form, or a record written with a
     # local-time `at` would look edited on the first verify.
-    at = (at or clock.now()).astimezone(UTC)
-    event = AuditEvent(
-        stream_key=key,
-        seq=head.seq + 1,
-        at=at,
-        actor=actor,
-        action=action,
-        instance_id=instance_id,
-        task_id=task_id,
-        activity_id=activity_id,
-        details=_canonical(details or {}),
-        prev_hash=head.head_hash,
-    )
-    event.hash = record_hash(head.head_hash, event)
-    head.seq = event.seq
-    head.head_hash = event.hash
-    head.updated_at = at
-    session.add(event)
-    return event
+    entry = {
+        "stream_key": stream_for(instance_id),
+        "at": (at or clock.now()).astimezone(UTC),
+        "actor": actor,
+        "action": action,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "activity_id": activity_id,
+        "details": _canonical(details or {}),
+    }
+    pending = session.info.get(_BATCH)
+    if pending is not None:
+        pending.append(entry)
+        return None
+    return _write(session, [entry])[0]
+
+
+def _write(session: Session, entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Chain and insert `entries`: lock each stream's head once, then one insert."""
+    if not entries:
+        return []
+    heads: dict[str, AuditStream] = {}
+    for key in dict.fromkeys(e["stream_key"] for e in entries):
+        head = session.scalars(
+            select(AuditStream).where(AuditStream.key == key).with_for_update()
+        ).one_or_none()
+        if head is None:
+            head = AuditStream(key=key, seq=0, head_hash=GENESIS)
+            session.add(head)
+        heads[key] = head
+    events = []
+    for entry in entries:
+        head = heads[entry["stream_key"]]
+        event = AuditEvent(seq=head.seq + 1, prev_hash=head.head_hash, **entry)
+        event.hash = record_hash(head.head_hash, event)
+        head.seq = event.seq
+        head.head_hash = event.hash
+        head.updated_at = entry["at"]
+        events.append(event)
+    session.add_all(events)
+    return events
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import threading
+import time
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -471,6 +472,15 @@ def calendar_version(session: Session) -> tuple[Any, ...]:
     return tuple(row)
 
 
+RECHECK_SECONDS = 5.0
+_WRITING = "supervision.calendar.writing"
+
+
+def _writing(session: Session) -> bool:
+    marker = session.info.get(_WRITING)
+    return marker is not None and marker is session.get_transaction()
+
+
 class CalendarCache:
     """Process-wide cache of the loaded calendar; reloads when `calendar_version` changes.
 
@@ -481,6 +491,7 @@ class CalendarCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple[Any, ...], WorkCalendar]] = {}
+        self._checked: dict[str, float] = {}
 
     @staticmethod
     def _key(session: Session) -> str:
@@ -489,21 +500,34 @@ class CalendarCache:
         return engine.url.render_as_string(hide_password=True)
 
     def get(self, session: Session) -> WorkCalendar:
+        if _writing(session):
+            # This transaction changed the calendar: use its own view, and don't share
+            # it with other sessions until it is committed (it may still roll back).
+            return load_calendar(session, version=calendar_version(session))
         key = self._key(session)
-        version = calendar_version(session)
         with self._lock:
             entry = self._entries.get(key)
+            checked = self._checked.get(key, 0.0)
+        # Re-check the version at most every few seconds: deadline functions run in many
+        # steps of every case. A change made in this process clears the cache at once.
+        if entry is not None and time.monotonic() - checked < RECHECK_SECONDS:
+            return entry[1]
+        version = calendar_version(session)
         if entry is not None and entry[0] == version:
+            with self._lock:
+                self._checked[key] = time.monotonic()
             return entry[1]
         # Loading outside the lock: two threads may both load once, which is harmless.
         calendar = load_calendar(session, version=version)
         with self._lock:
             self._entries[key] = (version, calendar)
+            self._checked[key] = time.monotonic()
         return calendar
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._checked.clear()
 
 
 calendar_cache = CalendarCache()
@@ -546,6 +570,8 @@ def _replace_year(
     # fire and calendar_version would miss the replacement of the day rows.
     row.updated_at = stamp
     session.flush()
+    session.info[_WRITING] = session.get_transaction()
+    calendar_cache.clear()
 
 
 def seed_from_chinese_calendar(

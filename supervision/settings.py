@@ -8,6 +8,7 @@ description here; the `settings` table stores only what an administrator changed
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -121,24 +122,46 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+RECHECK_SECONDS = 5.0
+
+
 class _Cache:
+    """Settings per database, re-checked at most every few seconds.
+
+    Every engine operation reads the settings; checking the table each time cost a query
+    per step of every case. A change made in this process clears the cache at once;
+    other processes pick it up within RECHECK_SECONDS.
+    """
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple | None = None
+        self._checked = 0.0
         self._values: dict[str, Any] = {}
 
     def get(self, session: Session) -> Mapping[str, Any]:
+        if session.info.get(_WRITING) is not None and (
+            session.info[_WRITING] is session.get_transaction()
+        ):
+            # Changed in this (uncommitted) transaction: its own view, not shared.
+            return _load(session)
+        url = str(session.get_bind().url)
+        with self._lock:
+            if (
+                self._key is not None
+                and self._key[0] == url
+                and time.monotonic() - self._checked < RECHECK_SECONDS
+            ):
+                return dict(self._values)
         version = session.execute(
             select(func.count(Setting.key), func.max(Setting.updated_at))
         ).one()
-        key = (str(session.get_bind().url), tuple(version))
+        key = (url, tuple(version))
         with self._lock:
             if key != self._key:
-                values = {k: s.default for k, s in SETTINGS.items()}
-                for row in session.scalars(select(Setting)):
-                    values[row.key] = row.value
-                self._values = values
+                self._values = _load(session)
                 self._key = key
+            self._checked = time.monotonic()
             return dict(self._values)
 
     def clear(self) -> None:
@@ -146,6 +169,14 @@ class _Cache:
             self._key = None
 
 
+def _load(session: Session) -> dict[str, Any]:
+    values = {k: s.default for k, s in SETTINGS.items()}
+    for row in session.scalars(select(Setting)):
+        values[row.key] = row.value
+    return values
+
+
+_WRITING = "supervision.settings.writing"
 settings_cache = _Cache()
 
 
@@ -170,3 +201,11 @@ def set_setting(session: Session, key: str, value: Any, actor: str) -> None:
     row.value = value
     row.updated_by = actor
     row.updated_at = clock.now()
+    mark_changed(session)
+
+
+def mark_changed(session: Session) -> None:
+    """Call after changing the settings table: this transaction sees its own values at
+    once, other sessions of this process after the next check of the table."""
+    session.info[_WRITING] = session.get_transaction()
+    settings_cache.clear()

@@ -50,6 +50,9 @@ class ProcessInstance(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # [[message name, activity id], ...] the case waits for, mirroring event_subscriptions,
+    # so a save knows without a query whether the subscriptions changed.
+    subscriptions: Mapped[list[Any] | None] = mapped_column()
     region_code: Mapped[str | None] = mapped_column(String(12))
     owner_group_code: Mapped[str | None] = mapped_column(String(64), index=True)
     bureau_code: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -20,8 +22,12 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
 from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import CaseParticipant
@@ -41,6 +47,7 @@ from supervision.engine import variables
 from supervision.engine.failures import describe
 from supervision.engine.views import ActivityState
 from supervision.engine.views import MessageEvent
+from supervision.groups_cache import groups_cache
 
 if TYPE_CHECKING:
     from supervision.engine.runtime import Operation
@@ -56,6 +63,26 @@ CASE_FIELDS: dict[str, tuple[str, ...]] = {
     "due_at": ("case_due_at", "hotline_due_date"),
 }
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+CASE_COLUMNS = ("case_no", "title", "business_key", "bureau_code", "region_code")
+
+
+@dataclass
+class Snapshot:
+    """The projected state of a case as loaded: what the save compares against."""
+
+    ready: set[str] = field(default_factory=set)
+    live: set[str] = field(default_factory=set)
+    case_fields: tuple = ()
+
+
+def snapshot(wf, instance: ProcessInstance) -> Snapshot:
+    return Snapshot(
+        ready={str(t.id) for t in ready_user_tasks(wf)},
+        live={
+            str(t.id) for t in _all_tasks(wf) if t.task_spec.bpmn_id is not None and t.state & LIVE
+        },
+        case_fields=tuple(getattr(instance, c) for c in CASE_COLUMNS),
+    )
 
 
 # ---------------------------------------------------------------- case fields
@@ -120,10 +147,10 @@ def sync_case_fields(session: Session, instance: ProcessInstance, wf, now: datet
         instance.due_at = due
     owner = _first(variables, CASE_FIELDS["owner_group_code"])
     if owner and owner != instance.owner_group_code:
-        region = session.scalar(select(Group.region_code).where(Group.code == str(owner)))
-        if region is not None:
+        info = groups_cache.get(session, str(owner))
+        if info is not None:
             instance.owner_group_code = str(owner)
-            instance.region_code = region
+            instance.region_code = info.region_code
     if instance.region_code is None:
         starter_region = _starter_region(session, instance)
         if starter_region:
@@ -194,15 +221,8 @@ def _resolve_assignment(engine: WorkflowEngine, task, now: datetime) -> dict[str
     }
 
 
-def _lane_group(session: Session, lane: str | None, cache: dict[str, str | None]) -> str | None:
-    if not lane:
-        return None
-    if lane not in cache:
-        code = session.scalar(select(Group.code).where(Group.code == lane))
-        if code is None:
-            code = session.scalar(select(Group.code).where(Group.name == lane))
-        cache[lane] = code
-    return cache[lane]
+def _lane_group(session: Session, lane: str | None) -> str | None:
+    return groups_cache.code_for_lane(session, lane) if lane else None
 
 
 def ready_user_tasks(wf) -> list:
@@ -214,167 +234,222 @@ def ready_user_tasks(wf) -> list:
 
 
 def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
+    """Write the difference between the ready user tasks at load and now.
+
+    Leaving tasks get their history row and lose their open row (candidates cascade);
+    new ones get their row and candidates in one multi-row insert each; tasks still
+    ready are touched only if the case's summary columns changed.
+    """
     session, instance = op.session, op.instance
     ready = {str(t.id): t for t in ready_user_tasks(wf)}
-    existing = (
-        {
-            row.id: row
-            for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
-        }
-        if not op.new_instance
-        else {}
-    )
-    # Tasks that left the ready state: history, then drop the row (candidates cascade).
-    for task_id, row in existing.items():
-        if task_id in ready:
-            continue
-        completed = op.completed.get(task_id)
-        session.add(
-            HistoricTask(
-                id=row.id,
-                instance_id=instance.id,
-                definition_id=row.definition_id,
-                definition_key=row.definition_key,
-                task_spec_id=row.task_spec_id,
-                name=row.name,
-                assignee=row.assignee,
-                completed_by=op.actor if completed is not None else None,
-                candidate_groups=list(row.candidate_groups or []),
-                created_at=row.created_at,
-                ended_at=op.now,
-                due_at=row.due_at,
-                outcome="completed" if completed is not None else "cancelled",
-                variables=_json_safe(completed or {}),
-                case_no=instance.case_no,
-                case_title=instance.title,
+    leaving = op.before.ready - ready.keys()
+    entering = [task_id for task_id in ready if task_id not in op.before.ready]
+    if leaving:
+        _close_tasks(session, op, instance, leaving)
+    staying = op.before.ready & ready.keys()
+    case_fields = tuple(getattr(instance, c) for c in CASE_COLUMNS)
+    if staying and case_fields != op.before.case_fields:
+        session.execute(
+            update(OpenTask)
+            .where(OpenTask.id.in_(staying))
+            .values(
+                dict(
+                    zip(
+                        ("case_no", "case_title", "business_key", "bureau_code", "region_code"),
+                        case_fields,
+                        strict=True,
+                    )
+                )
             )
+            .execution_options(synchronize_session=False)
         )
-        session.delete(row)
-    lane_cache: dict[str, str | None] = {}
-    participants = _existing_participants(session, instance) if not op.new_instance else set()
-    for task_id, task in ready.items():
-        row = existing.get(task_id)
-        if row is not None:
-            row.case_no = instance.case_no
-            row.case_title = instance.title
-            row.business_key = instance.business_key
-            row.bureau_code = instance.bureau_code
-            row.region_code = instance.region_code
-            continue
-        try:
-            scopes.open_scope(task)
-            assignment = _resolve_assignment(engine, task, op.now)
-        except Exception as exc:
-            record_incident(
-                session,
-                instance,
-                task_id=task_id,
-                activity_id=task.task_spec.bpmn_id,
-                activity_name=task.task_spec.bpmn_name,
-                message=f"cannot work out who this task goes to: {describe(exc)}",
-                details=None,
-                now=op.now,
-                incident_type="assignment",
-            )
-            assignment = {
-                "assignee": None,
-                "candidate_users": [],
-                "candidate_groups": [],
-                "due_at": None,
-                "follow_up_at": None,
-                "priority": 50,
-            }
-        groups = assignment["candidate_groups"]
-        if not groups and not assignment["candidate_users"] and not assignment["assignee"]:
-            lane_group = _lane_group(session, task.task_spec.lane, lane_cache)
-            if lane_group:
-                groups = [lane_group]
-        unknown = _unknown_groups(session, groups)
-        if unknown:
-            record_incident(
-                session,
-                instance,
-                task_id=task_id,
-                activity_id=task.task_spec.bpmn_id,
-                activity_name=task.task_spec.bpmn_name,
-                message=f"candidate group(s) {', '.join(unknown)} do not exist; "
-                "an administrator must assign the task",
-                details=None,
-                now=op.now,
-                incident_type="assignment",
-            )
-        form = getattr(task.task_spec, "form", None)
-        row = OpenTask(
-            id=task_id,
-            instance_id=instance.id,
-            definition_id=instance.definition_id,
-            definition_key=instance.definition_key,
-            process_key=task.workflow.spec.name,
-            task_spec_id=task.task_spec.bpmn_id,
-            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-            description=task.task_spec.documentation,
-            lane=task.task_spec.lane,
-            candidate_groups=groups,
-            candidate_users=assignment["candidate_users"],
-            assignee=assignment["assignee"],
-            created_at=op.now,
-            due_at=assignment["due_at"],
-            follow_up_at=assignment["follow_up_at"],
-            priority=assignment["priority"],
-            form_key=form.key if form is not None else None,
-            case_no=instance.case_no,
-            case_title=instance.title,
-            business_key=instance.business_key,
-            bureau_code=instance.bureau_code,
-            region_code=instance.region_code,
-        )
-        row.candidates = [TaskCandidate(group_code=g) for g in groups] + [
-            TaskCandidate(username=u) for u in assignment["candidate_users"]
-        ]
-        session.add(row)
-        op.result.created_task_ids.append(task_id)
-        for group in groups:
-            _participate(session, instance, participants, group_code=group, reason="candidate")
-        for user in assignment["candidate_users"] + (
-            [assignment["assignee"]] if assignment["assignee"] else []
-        ):
-            _participate(session, instance, participants, username=user, reason="candidate")
-
-
-def _unknown_groups(session: Session, groups: list[str]) -> list[str]:
-    if not groups:
-        return []
-    known = set(session.scalars(select(Group.code).where(Group.code.in_(groups))))
-    return [g for g in groups if g not in known]
-
-
-def _existing_participants(session: Session, instance: ProcessInstance) -> set[tuple]:
-    rows = session.execute(
-        select(CaseParticipant.group_code, CaseParticipant.username, CaseParticipant.reason).where(
-            CaseParticipant.instance_id == instance.id
-        )
-    ).all()
-    return {tuple(r) for r in rows}
-
-
-def _participate(
-    session: Session,
-    instance: ProcessInstance,
-    seen: set[tuple],
-    *,
-    group_code: str | None = None,
-    username: str | None = None,
-    reason: str,
-) -> None:
-    key = (group_code, username, reason)
-    if key in seen:
+    if not entering:
         return
-    seen.add(key)
-    session.add(
-        CaseParticipant(
-            instance_id=instance.id, group_code=group_code, username=username, reason=reason
+    rows, candidates, wanted = [], [], []
+    for task_id in entering:
+        row, groups, users = _open_row(engine, op, instance, ready[task_id])
+        rows.append(row)
+        candidates += [{"task_id": task_id, "group_code": g, "username": None} for g in groups]
+        candidates += [{"task_id": task_id, "group_code": None, "username": u} for u in users]
+        wanted += [(g, None) for g in groups] + [(None, u) for u in users]
+        if row["assignee"]:
+            wanted.append((None, row["assignee"]))
+        op.result.created_task_ids.append(task_id)
+    _insert(session, OpenTask, rows)
+    _insert(session, TaskCandidate, candidates)
+    _add_participants(session, op, instance, wanted)
+
+
+def _insert(session: Session, model, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT through Core (every row carries every column it sets)."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)
+
+
+def _close_tasks(
+    session: Session, op: Operation, instance: ProcessInstance, leaving: set[str]
+) -> None:
+    rows = session.execute(
+        select(
+            OpenTask.id,
+            OpenTask.definition_id,
+            OpenTask.definition_key,
+            OpenTask.task_spec_id,
+            OpenTask.name,
+            OpenTask.assignee,
+            OpenTask.candidate_groups,
+            OpenTask.created_at,
+            OpenTask.due_at,
+        ).where(OpenTask.id.in_(leaving))
+    ).all()
+    history = []
+    for row in rows:
+        completed = op.completed.get(row.id)
+        history.append(
+            {
+                "id": row.id,
+                "instance_id": instance.id,
+                "definition_id": row.definition_id,
+                "definition_key": row.definition_key,
+                "task_spec_id": row.task_spec_id,
+                "name": row.name,
+                "assignee": row.assignee,
+                "completed_by": op.actor if completed is not None else None,
+                "candidate_groups": list(row.candidate_groups or []),
+                "created_at": row.created_at,
+                "ended_at": op.now,
+                "due_at": row.due_at,
+                "outcome": "completed" if completed is not None else "cancelled",
+                "variables": _json_safe(completed or {}),
+                "case_no": instance.case_no,
+                "case_title": instance.title,
+            }
         )
+    _insert(session, HistoricTask, history)
+    session.execute(
+        delete(OpenTask)
+        .where(OpenTask.id.in_(leaving))
+        .execution_options(synchronize_session=False)
     )
+
+
+def _open_row(
+    engine: WorkflowEngine, op: Operation, instance: ProcessInstance, task
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The open-task row of a task that just became ready, with its candidates."""
+    session = op.session
+    task_id = str(task.id)
+    try:
+        scopes.open_scope(task)
+        assignment = _resolve_assignment(engine, task, op.now)
+    except Exception as exc:
+        record_incident(
+            session,
+            instance,
+            task_id=task_id,
+            activity_id=task.task_spec.bpmn_id,
+            activity_name=task.task_spec.bpmn_name,
+            message=f"cannot work out who this task goes to: {describe(exc)}",
+            details=None,
+            now=op.now,
+            incident_type="assignment",
+        )
+        assignment = {
+            "assignee": None,
+            "candidate_users": [],
+            "candidate_groups": [],
+            "due_at": None,
+            "follow_up_at": None,
+            "priority": 50,
+        }
+    groups = assignment["candidate_groups"]
+    if not groups and not assignment["candidate_users"] and not assignment["assignee"]:
+        lane_group = _lane_group(session, task.task_spec.lane)
+        if lane_group:
+            groups = [lane_group]
+    unknown = groups_cache.unknown(session, groups)
+    if unknown:
+        record_incident(
+            session,
+            instance,
+            task_id=task_id,
+            activity_id=task.task_spec.bpmn_id,
+            activity_name=task.task_spec.bpmn_name,
+            message=f"candidate group(s) {', '.join(unknown)} do not exist; "
+            "an administrator must assign the task",
+            details=None,
+            now=op.now,
+            incident_type="assignment",
+        )
+    form = getattr(task.task_spec, "form", None)
+    row = {
+        "id": task_id,
+        "instance_id": instance.id,
+        "definition_id": instance.definition_id,
+        "definition_key": instance.definition_key,
+        "process_key": task.workflow.spec.name,
+        "task_spec_id": task.task_spec.bpmn_id,
+        "name": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        "description": task.task_spec.documentation,
+        "lane": task.task_spec.lane,
+        "candidate_groups": groups,
+        "candidate_users": assignment["candidate_users"],
+        "assignee": assignment["assignee"],
+        "owner": None,
+        "delegation_state": None,
+        "created_at": op.now,
+        "claimed_at": None,
+        "due_at": assignment["due_at"],
+        "follow_up_at": assignment["follow_up_at"],
+        "priority": assignment["priority"],
+        "form_key": form.key if form is not None else None,
+        "alert_level": None,
+        "case_no": instance.case_no,
+        "case_title": instance.title,
+        "business_key": instance.business_key,
+        "bureau_code": instance.bureau_code,
+        "region_code": instance.region_code,
+    }
+    return row, groups, assignment["candidate_users"]
+
+
+def _add_participants(
+    session: Session,
+    op: Operation,
+    instance: ProcessInstance,
+    wanted: list[tuple[str | None, str | None]],
+) -> None:
+    """Make each candidate a participant of the case (it may then read the case)."""
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return
+    have = (
+        set()
+        if op.new_instance
+        else {
+            (r.group_code, r.username)
+            for r in session.execute(
+                select(CaseParticipant.group_code, CaseParticipant.username).where(
+                    CaseParticipant.instance_id == instance.id,
+                    CaseParticipant.reason == "candidate",
+                )
+            )
+        }
+    )
+    missing = [
+        {
+            "instance_id": instance.id,
+            "group_code": g,
+            "username": u,
+            "reason": "candidate",
+            "created_at": op.now,
+            "created_by": None,
+            "expires_at": None,
+        }
+        for g, u in wanted
+        if (g, u) not in have
+    ]
+    _insert(session, CaseParticipant, missing)
 
 
 # ---------------------------------------------------------------- subscriptions and messages
@@ -404,28 +479,53 @@ def _waiting_messages(wf) -> list[tuple[str, str | None]]:
 
 
 def sync_subscriptions(session: Session, instance: ProcessInstance, wf) -> set[str]:
-    wanted = set(_waiting_messages(wf))
-    rows = (
-        session.scalars(
-            select(EventSubscription).where(EventSubscription.instance_id == instance.id)
-        ).all()
-        if instance.version
-        else []
+    """Keep event_subscriptions equal to what the case waits for; return the names added.
+
+    The case row mirrors its subscriptions, so an unchanged set costs nothing.
+    """
+    wanted = sorted(
+        {(name, activity) for name, activity in _waiting_messages(wf)},
+        key=lambda item: (item[0], item[1] or ""),
     )
-    have = {(r.name, r.activity_id): r for r in rows}
-    for key, row in have.items():
-        if key not in wanted:
-            session.delete(row)
-    added = set()
-    for name, activity in wanted:
-        if (name, activity) not in have:
-            session.add(
-                EventSubscription(
-                    instance_id=instance.id, event_type="message", name=name, activity_id=activity
+    previous = instance.subscriptions
+    if previous is None and instance.version:
+        previous = [
+            [r.name, r.activity_id]
+            for r in session.execute(
+                select(EventSubscription.name, EventSubscription.activity_id).where(
+                    EventSubscription.instance_id == instance.id
                 )
             )
-            added.add(name)
-    return {name for name, _ in wanted}
+        ]
+    previous = {tuple(item) for item in previous or []}
+    current = {tuple(item) for item in wanted}
+    if current == previous:
+        if instance.subscriptions is None:
+            instance.subscriptions = [list(item) for item in wanted]
+        return set()
+    if previous:
+        session.execute(
+            delete(EventSubscription)
+            .where(EventSubscription.instance_id == instance.id)
+            .execution_options(synchronize_session=False)
+        )
+    _insert(
+        session,
+        EventSubscription,
+        [
+            {
+                "instance_id": instance.id,
+                "definition_id": None,
+                "event_type": "message",
+                "name": name,
+                "activity_id": activity,
+                "created_at": clock.now(),
+            }
+            for name, activity in wanted
+        ],
+    )
+    instance.subscriptions = [list(item) for item in wanted]
+    return {name for name, _ in current - previous}
 
 
 def deliver_pending(engine: WorkflowEngine, op: Operation, wf, names: set[str]) -> bool:
@@ -436,8 +536,6 @@ def deliver_pending(engine: WorkflowEngine, op: Operation, wf, names: set[str]) 
     filters = [PendingMessage.instance_id == instance.id]
     if instance.business_key:
         filters.append(PendingMessage.business_key == instance.business_key)
-    from sqlalchemy import or_
-
     pending = session.scalars(
         select(PendingMessage)
         .where(PendingMessage.active.is_(True), PendingMessage.name.in_(names), or_(*filters))
@@ -562,21 +660,16 @@ def _all_tasks(wf) -> Iterable:
 
 
 def record_activities(op: Operation, wf) -> None:
-    """Record flow nodes started and ended during this operation."""
+    """Record flow nodes started and ended during this operation.
+
+    A task that was live at load already has its row: it is closed with one UPDATE. A
+    task that started (and maybe ended) during the operation gets a new row. Rows are
+    written with one multi-row statement each, never read back.
+    """
     session, instance = op.session, op.instance
-    open_rows = (
-        {
-            r.task_id: r
-            for r in session.scalars(
-                select(HistoricActivity).where(
-                    HistoricActivity.instance_id == instance.id, HistoricActivity.ended_at.is_(None)
-                )
-            )
-        }
-        if not op.new_instance
-        else {}
-    )
     cutoff = op.wall_start - 0.001
+    started: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
     for task in _all_tasks(wf):
         spec = task.task_spec
         if spec.bpmn_id is None or task.last_state_change < cutoff:
@@ -584,44 +677,67 @@ def record_activities(op: Operation, wf) -> None:
         if task.state & TaskState.PREDICTED_MASK or task.state == TaskState.FUTURE:
             continue
         task_id = str(task.id)
-        row = open_rows.get(task_id)
         finished = bool(task.state & (TaskState.COMPLETED | TaskState.CANCELLED))
-        if task.state == TaskState.CANCELLED and row is None:
+        had_row = task_id in op.before.live
+        if task.state == TaskState.CANCELLED and not had_row:
             continue  # a predicted branch that never started
-        if row is None:
-            row = HistoricActivity(
+        assignee = op.actor if task_id in op.completed else None
+        if not had_row:
+            started.append(
+                {
+                    "instance_id": instance.id,
+                    "task_id": task_id,
+                    "process_key": task.workflow.spec.name,
+                    "activity_id": spec.bpmn_id,
+                    "activity_type": activity_type(spec),
+                    "activity_name": spec.bpmn_name,
+                    "started_at": op.now,
+                    "ended_at": op.now if finished else None,
+                    "canceled": task.state == TaskState.CANCELLED,
+                    "assignee": assignee,
+                }
+            )
+            _record_cycle_firing(session, instance, task, op.now)
+        elif finished:
+            ended.append(
+                {
+                    "tid": task_id,
+                    "e_ended_at": op.now,
+                    "e_canceled": task.state == TaskState.CANCELLED,
+                    "e_assignee": assignee,
+                }
+            )
+        if (
+            finished
+            and task.state == TaskState.COMPLETED
+            and isinstance(spec, CatchingEvent)
+            and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+            and not _is_cycle(spec)
+        ):
+            audit.append(
+                session,
+                "timer",
+                actor="timer",
                 instance_id=instance.id,
                 task_id=task_id,
-                process_key=task.workflow.spec.name,
                 activity_id=spec.bpmn_id,
-                activity_type=activity_type(spec),
-                activity_name=spec.bpmn_name,
-                started_at=op.now,
+                details={"name": spec.bpmn_name},
+                at=op.now,
             )
-            session.add(row)
-            open_rows[task_id] = row
-            _record_cycle_firing(session, instance, task, op.now)
-        if finished:
-            row.ended_at = op.now
-            row.canceled = task.state == TaskState.CANCELLED
-            if task_id in op.completed:
-                row.assignee = op.actor
-            if (
-                task.state == TaskState.COMPLETED
-                and isinstance(spec, CatchingEvent)
-                and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
-                and not _is_cycle(spec)
-            ):
-                audit.append(
-                    session,
-                    "timer",
-                    actor="timer",
-                    instance_id=instance.id,
-                    task_id=task_id,
-                    activity_id=spec.bpmn_id,
-                    details={"name": spec.bpmn_name},
-                    at=op.now,
-                )
+    _insert(session, HistoricActivity, started)
+    if ended:
+        table = HistoricActivity.__table__
+        # Core executemany: one statement closes every row, by its task id.
+        session.connection().execute(
+            update(table)
+            .where(table.c.task_id == bindparam("tid"))
+            .values(
+                ended_at=bindparam("e_ended_at"),
+                canceled=bindparam("e_canceled"),
+                assignee=bindparam("e_assignee"),
+            ),
+            ended,
+        )
 
 
 def _is_cycle(spec) -> bool:

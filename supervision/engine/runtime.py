@@ -120,6 +120,9 @@ class Operation:
     result: OperationResult | None = None
     completed: dict[str, dict[str, Any]] = field(default_factory=dict)
     new_instance: bool = False
+    # What the projections looked like when the case was loaded: the save writes only
+    # the difference, instead of reading the rows back to compare.
+    before: projection.Snapshot = field(default_factory=projection.Snapshot)
 
 
 class _SpecCache:
@@ -278,8 +281,10 @@ class WorkflowEngine:
             settings=settings,
             operation=op,
         )
-        with evaluation_context(ctx):
+        with evaluation_context(ctx), audit.batch(session):
             wf = workflow if workflow is not None else self._load(session, instance)
+            if not new_instance:
+                op.before = projection.snapshot(wf, instance)
             yield op, wf
             self._run_steps(op, wf)
             self._save(op, wf)
