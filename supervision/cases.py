@@ -17,6 +17,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import CaseParticipant
 from db.models import Comment
@@ -209,10 +210,11 @@ def related_cases(
 
 
 def open_task(session: Session, task_id: str, *, for_update: bool = False) -> OpenTask:
-    stmt = select(OpenTask).where(OpenTask.id == str(task_id))
     if for_update:
-        stmt = stmt.with_for_update()
-    task = session.scalar(stmt)
+        task = session.scalar(select(OpenTask).where(OpenTask.id == str(task_id)).with_for_update())
+    else:
+        # The caller (a view, the API) often loaded it a moment ago: use that copy.
+        task = session.get(OpenTask, str(task_id))
     if task is None:
         if session.get(HistoricTask, str(task_id)) is not None:
             raise TaskNotOpenError("此任务已被他人办理完毕 (this task has already been completed)")
@@ -330,7 +332,9 @@ def claim_task(session: Session, actor: User, task_id: str) -> OpenTask:
         raise TaskAlreadyClaimedError(
             f"此任务已由 {task.assignee} 签收 (already claimed by {task.assignee})"
         )
-    session.refresh(task)
+    # The row now says what we wrote; record that without reading it back.
+    set_committed_value(task, "assignee", actor.username)
+    set_committed_value(task, "claimed_at", now)
     audit.append(
         session,
         "claim",

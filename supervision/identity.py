@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
 from db.models import ApiToken
 from db.models import Group
@@ -186,7 +192,66 @@ def set_password(session: Session, user: User, password: str, actor: str | None)
     audit.append(session, "user_password", actor=actor, details={"username": user.username})
 
 
+class _VerifiedPasswords:
+    """Remember, for a minute, that a user name and password pair was right.
+
+    API clients (Camunda Modeler, scripts) send HTTP Basic credentials with every call;
+    scrypt is slow on purpose (tens of milliseconds), which would make every API call
+    that slow. Only a keyed hash of the pair is kept, in memory, together with the
+    password hash it was checked against: a changed password or a disabled user is
+    noticed at once.
+    """
+
+    TTL_SECONDS = 60.0
+    MAX_ENTRIES = 1024
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self._entries: dict[bytes, tuple[float, int, str]] = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, username: str, password: str) -> bytes:
+        message = username.encode() + b"\0" + password.encode()
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def lookup(self, username: str, password: str) -> tuple[int, str] | None:
+        digest = self._digest(username, password)
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] > self.TTL_SECONDS:
+            return None
+        return entry[1], entry[2]
+
+    def remember(self, username: str, password: str, user: User) -> None:
+        digest = self._digest(username, password)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic(), user.id, user.password_hash)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+verified_passwords = _VerifiedPasswords()
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    from supervision.authz import is_usable
+
+    remembered = verified_passwords.lookup(username, password or "")
+    if remembered is not None:
+        user = session.get(
+            User,
+            remembered[0],
+            options=[
+                joinedload(User.role_rows),
+                joinedload(User.memberships).joinedload(Membership.group),
+            ],
+        )
+        if user is not None and user.username == username and (user.password_hash == remembered[1]):
+            return user if is_usable(user) else None
     user = get_user(session, username)
     if user is None or not user.password_hash:
         # Spend the same time as a real check so usernames cannot be probed by timing.
@@ -198,8 +263,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if not verify_password(password, user.password_hash):
         return None
-    from supervision.authz import is_usable
-
+    verified_passwords.remember(username, password, user)
     return user if is_usable(user) else None
 
 
@@ -236,7 +300,19 @@ def revoke_token(session: Session, token_id: int, actor: str | None) -> None:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # One query for the token, its user, the roles and the groups: every API call does it.
+    row = (
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token))
+            .options(
+                joinedload(ApiToken.user).joinedload(User.role_rows),
+                joinedload(ApiToken.user).joinedload(User.memberships).joinedload(Membership.group),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
     now = clock.now()
     if row is None or row.revoked_at is not None:
         return None
