@@ -32,6 +32,7 @@ from supervision import audit
 from supervision import authz
 from supervision import clock
 from supervision import forms
+from supervision import task_candidates
 from supervision.deployments import latest_definition
 from supervision.engine import OperationResult
 from supervision.engine import WorkflowEngine
@@ -332,6 +333,7 @@ def claim_task(session: Session, actor: User, task_id: str) -> OpenTask:
         raise TaskAlreadyClaimedError(
             f"此任务已由 {task.assignee} 签收 (already claimed by {task.assignee})"
         )
+    task_candidates.set_assigned(session, task.id, True)
     # The row now says what we wrote; record that without reading it back.
     set_committed_value(task, "assignee", actor.username)
     set_committed_value(task, "claimed_at", now)
@@ -358,6 +360,7 @@ def unclaim_task(session: Session, actor: User, task_id: str) -> OpenTask:
     previous = task.assignee
     task.assignee = None
     task.claimed_at = None
+    task_candidates.copy_task(session, task)
     audit.append(
         session,
         "unclaim",
@@ -389,6 +392,7 @@ def assign_task(session: Session, actor: User, task_id: str, username: str | Non
     previous = task.assignee
     task.assignee = username
     task.claimed_at = clock.now()
+    task_candidates.copy_task(session, task)
     audit.append(
         session,
         "assign",
@@ -432,6 +436,7 @@ def set_task_dates(
     if priority is not None:
         changes["priority"] = (task.priority, priority)
         task.priority = priority
+    task_candidates.copy_task(session, task)
     audit.append(
         session,
         "task_update",

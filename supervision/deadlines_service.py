@@ -29,6 +29,7 @@ from supervision import audit
 from supervision import authz
 from supervision import clock
 from supervision import deadlines
+from supervision import task_candidates
 from supervision.calendar import CalendarYearMissing
 from supervision.calendar import calendar_cache
 from supervision.engine import WorkflowEngine
@@ -200,5 +201,6 @@ def _move_open_tasks(
     ).all()
     for task in tasks:
         task.due_at = new_due
+        task_candidates.copy_task(session, task)
         alerts.recompute(session, calendar, task)
     return [t.id for t in tasks]

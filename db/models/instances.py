@@ -83,6 +83,9 @@ class OpenTask(Base):
     __table_args__ = (
         Index("ix_open_tasks_assignee_due", "assignee", "due_at"),
         Index("ix_open_tasks_created", "created_at"),
+        # A chief's team tab: region prefixes become range scans that carry the sort key
+        # and the id, so paging and counting never visit the table rows.
+        Index("ix_open_tasks_region_tab", "region_code", "due_at", "created_at", "priority", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -123,12 +126,42 @@ class OpenTask(Base):
 
 
 class TaskCandidate(Base):
-    """Who may claim an open task: one row per candidate group or user (indexed lookups)."""
+    """Who may claim an open task: one row per candidate group or user (indexed lookups).
+
+    Like Camunda's identity links, these rows drive the candidate tabs of the inbox. They
+    repeat what the lists filter and sort on (`assigned`, `due_at`, `created_at`,
+    `priority`, `region_code`), kept equal to the open task's by the code that changes it
+    (supervision.engine.projection, supervision.cases, supervision.deadlines_service), so a
+    user's tab is a range of one index: paged and counted without reading open_tasks.
+    """
 
     __tablename__ = "task_candidates"
+    # Each index holds every column a tab reads (`id` too: the duplicate test compares it),
+    # so PostgreSQL answers from the index alone, as SQLite does.
     __table_args__ = (
-        Index("ix_task_candidates_group_task", "group_code", "task_id"),
-        Index("ix_task_candidates_user_task", "username", "task_id"),
+        Index(
+            "ix_task_candidates_group_tab",
+            "group_code",
+            "assigned",
+            "due_at",
+            "created_at",
+            "priority",
+            "region_code",
+            "shared",
+            "task_id",
+            "id",
+        ),
+        Index(
+            "ix_task_candidates_user_tab",
+            "username",
+            "assigned",
+            "due_at",
+            "created_at",
+            "priority",
+            "shared",
+            "task_id",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -137,6 +170,15 @@ class TaskCandidate(Base):
     )
     group_code: Mapped[str | None] = mapped_column(String(64))
     username: Mapped[str | None] = mapped_column(String(64))
+    # Copies of the open task's columns (see the class docstring).
+    assigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    # The task has other candidate rows too, so a user may match it twice: only such rows
+    # need the duplicate test that keeps a task offered to two of one's groups listed once.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
     task: Mapped[OpenTask] = relationship(back_populates="candidates")
 

@@ -42,6 +42,7 @@ from db.models import ProcessInstance
 from db.models import TaskCandidate
 from supervision import audit
 from supervision import clock
+from supervision import task_candidates
 from supervision.engine import scopes
 from supervision.engine import variables
 from supervision.engine.failures import describe
@@ -263,14 +264,16 @@ def sync_open_tasks(engine: WorkflowEngine, op: Operation, wf) -> None:
             )
             .execution_options(synchronize_session=False)
         )
+        region = CASE_COLUMNS.index("region_code")
+        if case_fields[region] != op.before.case_fields[region]:
+            task_candidates.set_region(session, staying, instance.region_code)
     if not entering:
         return
     rows, candidates, wanted = [], [], []
     for task_id in entering:
         row, groups, users = _open_row(engine, op, instance, ready[task_id])
         rows.append(row)
-        candidates += [{"task_id": task_id, "group_code": g, "username": None} for g in groups]
-        candidates += [{"task_id": task_id, "group_code": None, "username": u} for u in users]
+        candidates += task_candidates.new_rows(row, groups, users)
         wanted += [(g, None) for g in groups] + [(None, u) for u in users]
         if row["assignee"]:
             wanted.append((None, row["assignee"]))
