@@ -150,7 +150,19 @@ def _fill(rt, definition: ProcessDefinition, scale: int = 1) -> None:
                     "bureau_code": "city_market" if group == "city_market" else None,
                 }
             )
-            candidates.append({"task_id": task_id, "group_code": group})
+            task = tasks[-1]  # candidate rows repeat what the inbox sorts and filters on
+            candidates.append(
+                {
+                    "task_id": task_id,
+                    "group_code": group,
+                    "assigned": assignee is not None,
+                    "due_at": task["due_at"],
+                    "created_at": task["created_at"],
+                    "priority": task["priority"],
+                    "region_code": task["region_code"],
+                    "shared": False,
+                }
+            )
         for chunk in _chunks(tasks):
             conn.execute(insert(OpenTask), chunk)
         for chunk in _chunks(candidates):
