@@ -28,11 +28,13 @@ def _diff(engine) -> list:
 
 def test_sqlite_migrations_match_the_models(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-    upgrade(engine)
-    upgrade(engine)  # safe to repeat
-    assert current_revision(engine) == "0001"
-    assert _diff(engine) == []
-    engine.dispose()
+    try:
+        upgrade(engine)
+        upgrade(engine)  # safe to repeat
+        assert current_revision(engine) == "0001"
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_postgresql_migrations_match_the_models():
@@ -44,13 +46,15 @@ def test_postgresql_migrations_match_the_models():
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
     try:
-        url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
-        engine = make_engine(url)
         upgrade(engine)
         assert _diff(engine) == []
-        engine.dispose()
     finally:
+        # Dispose first: a pooled connection left open would block DROP DATABASE
+        # and, garbage-collected later, fail an unrelated test with a ResourceWarning.
+        engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
