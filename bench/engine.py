@@ -155,6 +155,7 @@ AREAS = [
     ("compact", "supervision/engine/serializer.py", "compact"),
     ("serialise the case", "supervision/engine/serializer.py", "dumps"),
     ("audit append", "supervision/audit.py", "append"),
+    ("audit write (batched)", "supervision/audit.py", "_write"),
     ("session flush", "sqlalchemy/orm/session.py", "flush"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),
 ]
