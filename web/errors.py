@@ -23,6 +23,7 @@ from supervision.errors import NotFoundError
 from supervision.errors import SupervisionError
 from supervision.errors import TaskAlreadyClaimedError
 from supervision.errors import TaskNotOpenError
+from supervision.uow import is_retryable
 from web.i18n import localized
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ HEADINGS = {
     422: _l("填写有误"),
     429: _l("操作过于频繁"),
     500: _l("系统错误"),
+    503: _l("系统繁忙"),
 }
 MESSAGES = {
     400: _l("请求无法处理，请检查后重试。"),
@@ -61,7 +63,10 @@ MESSAGES = {
     413: _l("上传的文件超过大小限制。"),
     429: _l("请求过于频繁，请稍后再试。"),
     500: _l("系统内部错误，已记录，请稍后重试。"),
+    503: _l("系统繁忙，您的操作未被保存，请稍后重试。"),
 }
+# Seconds a client should wait before repeating a request the database was too busy for.
+BUSY_RETRY_AFTER = 2
 
 
 def status_for(exc: SupervisionError) -> int:
@@ -139,6 +144,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if is_retryable(exc):
+            # The database stayed busy through every retry (SQLite's single writer under
+            # load, a PostgreSQL deadlock): nothing was saved and repeating will work.
+            log.warning("busy on %s %s: %s", request.method, request.path, exc)
+            return _busy()
         # No stack trace to users: log it, answer with a short message.
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
@@ -151,3 +161,19 @@ def init_app(app: Flask) -> None:
             ), 500
         # Bare page: the failure may be the database, which the menu would need again.
         return error_page(500, bare=True)
+
+    def _busy():
+        if wants_json():
+            response = jsonify(
+                {
+                    "type": "ServiceUnavailable",
+                    "message": "the database is busy; nothing was saved, retry shortly",
+                    "code": 503,
+                }
+            )
+            response.status_code = 503
+        else:
+            body, status = error_page(503, bare=True)
+            response = app.make_response((body, status))
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response

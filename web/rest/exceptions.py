@@ -29,6 +29,7 @@ from supervision.errors import NotFoundError
 from supervision.errors import StaleCaseError
 from supervision.errors import SupervisionError
 from supervision.errors import TaskAlreadyClaimedError
+from supervision.uow import is_retryable
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,25 @@ def http_response(exc: HTTPException, realm: str):
     return response
 
 
+BUSY_RETRY_AFTER = 2  # seconds
+
+
 def unexpected_response(exc: Exception):
+    if is_retryable(exc):
+        # Busy through every retry (SQLite's single writer under load, a PostgreSQL
+        # deadlock): nothing was saved and the same request will work shortly.
+        log.warning("busy on %s %s: %s", request.method, request.path, exc)
+        response = jsonify(
+            body(
+                "ServiceUnavailable",
+                "the database is busy; nothing was saved, retry shortly",
+                0,
+                "busy",
+            )
+        )
+        response.status_code = 503
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
     # No stack trace to clients: the log has it.
     log.exception("unhandled error on %s %s", request.method, request.path)
     return jsonify(
