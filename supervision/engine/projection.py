@@ -48,6 +48,7 @@ from supervision.engine import variables
 from supervision.engine.failures import describe
 from supervision.engine.views import ActivityState
 from supervision.engine.views import MessageEvent
+from supervision.errors import DuplicateError
 from supervision.groups_cache import groups_cache
 
 if TYPE_CHECKING:
@@ -128,12 +129,28 @@ def _parse_due(value: Any) -> datetime | None:
         return None
 
 
+def _unused_case_no(session: Session, instance: ProcessInstance, case_no: str) -> str:
+    """The case number, refused with a clear error when another case already has it (the
+    unique index would otherwise fail the commit with a database error)."""
+    with session.no_autoflush:
+        holder = session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.case_no == case_no, ProcessInstance.id != instance.id
+            )
+        )
+    if holder is not None:
+        raise DuplicateError(
+            f"案件编号 {case_no} 已被其他案件使用 (case number {case_no} is already in use)"
+        )
+    return case_no
+
+
 def sync_case_fields(session: Session, instance: ProcessInstance, wf, now: datetime) -> None:
     variables = case_variables(wf)
     instance.variables = variables
     case_no = _first(variables, CASE_FIELDS["case_no"])
-    if case_no and instance.case_no != case_no:
-        instance.case_no = str(case_no)[:64]
+    if case_no and instance.case_no != str(case_no)[:64]:
+        instance.case_no = _unused_case_no(session, instance, str(case_no)[:64])
     title = _first(variables, CASE_FIELDS["title"])
     if title:
         instance.title = str(title)[:300]

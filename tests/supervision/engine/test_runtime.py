@@ -16,6 +16,7 @@ from db.models import ProcessInstance
 from supervision import audit
 from supervision import cases
 from supervision import clock
+from supervision.errors import DuplicateError
 from supervision.errors import FormInvalidError
 from supervision.errors import NotAllowedError
 from supervision.errors import TaskNotOpenError
@@ -258,3 +259,25 @@ def test_redeploying_unchanged_keeps_the_version_and_running_cases_keep_theirs(d
         rt, "sup1", _tasks(rt, case_id)["register"].id, {"case_title": "x", "category": "minor"}
     )
     assert _tasks(rt, case_id)["simple_review"].name == "一般审查"
+
+
+def test_a_case_number_already_in_use_is_refused_and_nothing_is_saved(deployed):
+    rt = deployed
+
+    def start(business_key):
+        with rt.sessions.begin() as s:
+            return cases.start_case(
+                s,
+                rt.engine,
+                user(s, "sup1"),
+                key="review_parallel",
+                business_key=business_key,
+                variables={"bureau": "city_market", "case_no": "JD-510800-2026-TS-00001"},
+            ).instance.id
+
+    first = start("BK-1")
+    with pytest.raises(DuplicateError, match="JD-510800-2026-TS-00001"):
+        start("BK-2")
+    with rt.sessions() as s:
+        assert s.scalars(select(ProcessInstance.id)).all() == [first]
+        assert s.get(ProcessInstance, first).case_no == "JD-510800-2026-TS-00001"
