@@ -329,16 +329,21 @@ def _union(branches: list[_Branch]):
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
-def _count(branches: list[_Branch], *due_conditions) -> ColumnElement[int]:
-    """The number of keys: one index-range count per branch, added up in SQL."""
+def _count(branches: list[_Branch], *due_conditions, cap: int | None = None) -> ColumnElement[int]:
+    """The number of keys: one index-range count per branch, added up in SQL. With `cap`,
+    each branch reads at most `cap` index entries (the sum is then at least `cap` when
+    the true number is)."""
     if not branches:
         return literal(0)
-    parts = [
-        b.keys.with_only_columns(func.count(), maintain_column_froms=True)
-        .where(*(condition(b.due) for condition in due_conditions))
-        .scalar_subquery()
-        for b in branches
-    ]
+    parts = []
+    for b in branches:
+        keys = b.keys.where(*(condition(b.due) for condition in due_conditions))
+        if cap is None:
+            part = keys.with_only_columns(func.count(), maintain_column_froms=True)
+        else:
+            bounded = keys.with_only_columns(literal(1), maintain_column_froms=True).limit(cap)
+            part = select(func.count()).select_from(bounded.subquery())
+        parts.append(part.scalar_subquery())
     return functools.reduce(operator.add, parts)
 
 
@@ -466,10 +471,17 @@ def _done_page(
     return TaskPage(items, total, page, per_page)
 
 
+# Badges count up to this many tasks; beyond it they read "999+". An exact count of a
+# chief's 16,000 team tasks reads every index entry on each inbox view (tens of ms); no one
+# needs the exact figure on a tab, and the list's own total stays exact.
+COUNT_CAP = 1000
+
+
 def counts(session: Session, user: User) -> dict[str, int]:
     """Tab badges: my tasks, my groups' unclaimed tasks, overdue among them, completed,
-    and (for chiefs) every task they may assign. Exact, in one statement of index-range
-    counts."""
+    and (for chiefs) every task they may assign, in one statement of index-range counts.
+    Exact below COUNT_CAP; a figure of COUNT_CAP or more means "at least COUNT_CAP"
+    (see badge())."""
     if not authz.is_usable(user):
         return {"mine": 0, "group": 0, "overdue": 0, "done": 0, "team": 0}
     now = clock.now()
@@ -477,20 +489,29 @@ def counts(session: Session, user: User) -> dict[str, int]:
     # count(*), not count(id): the (completed_by, ended_at) index alone answers it.
     done = (
         select(func.count())
-        .select_from(HistoricTask)
-        .where(HistoricTask.completed_by == user.username)
+        .select_from(
+            select(literal(1))
+            .where(HistoricTask.completed_by == user.username)
+            .limit(COUNT_CAP)
+            .subquery()
+        )
         .scalar_subquery()
     )
     row = session.execute(
         select(
-            _count(mine).label("mine"),
-            _count(offered).label("group"),
-            _count(mine + offered, lambda due: due < now).label("overdue"),
+            _count(mine, cap=COUNT_CAP).label("mine"),
+            _count(offered, cap=COUNT_CAP).label("group"),
+            _count(mine + offered, lambda due: due < now, cap=COUNT_CAP).label("overdue"),
             done.label("done"),
-            _count(_team_keys(user)).label("team"),
+            _count(_team_keys(user), cap=COUNT_CAP).label("team"),
         )
     ).one()
-    return {name: int(value or 0) for name, value in row._mapping.items()}
+    return {name: min(int(value or 0), COUNT_CAP) for name, value in row._mapping.items()}
+
+
+def badge(count: int) -> str:
+    """A count from counts() as a tab shows it: exact, or "999+" at the cap."""
+    return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
 
 
 def alert_level(task: OpenTask, now: datetime | None = None) -> str | None:

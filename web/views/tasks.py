@@ -149,8 +149,8 @@ def inbox_page():
     return render_template(
         "tasks/inbox.html",
         tab=tab,
-        tabs=[(t, TAB_LABELS[t], counts.get(t, 0)) for t in tabs],
-        counts=counts,
+        tabs=[(t, TAB_LABELS[t], inbox.badge(counts.get(t, 0))) for t in tabs],
+        counts={name: inbox.badge(n) for name, n in counts.items()},
         page=page,
         rows=rows,
         now=now,

@@ -363,3 +363,20 @@ def test_a_page_past_the_end_is_empty_but_keeps_the_total(desk):
         desk.offer(groups="city_supervisors")
     page = inbox.list_tasks(desk.session, desk.user("sup1"), tab="group", page=5, per_page=2)
     assert (page.items, page.total, page.pages) == ([], 3, 2)
+
+
+def test_badges_count_up_to_the_cap_and_the_list_total_stays_exact(desk, monkeypatch):
+    monkeypatch.setattr(inbox, "COUNT_CAP", 3)
+    for due in (PAST, PAST, SOON, LATER):
+        desk.offer(groups="city_supervisors,city_chiefs", due=due)
+    sup1, chief = desk.user("sup1"), desk.user("chief")
+    assert inbox.counts(desk.session, sup1) | {"done": 0} == {
+        "mine": 0,
+        "group": 3,
+        "overdue": 2,
+        "done": 0,
+        "team": 0,
+    }
+    assert inbox.counts(desk.session, chief)["team"] == 3
+    assert [inbox.badge(n) for n in (0, 2, 3)] == ["0", "2", "2+"]
+    assert inbox.list_tasks(desk.session, sup1, tab="group").total == 4
