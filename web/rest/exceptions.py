@@ -30,6 +30,7 @@ from supervision.errors import StaleCaseError
 from supervision.errors import SupervisionError
 from supervision.errors import TaskAlreadyClaimedError
 from supervision.uow import is_retryable
+from web.errors import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +182,6 @@ def http_response(exc: HTTPException, realm: str):
     if status == 405 and exc.get_response().headers.get("Allow"):
         response.headers["Allow"] = exc.get_response().headers["Allow"]
     return response
-
-
-BUSY_RETRY_AFTER = 2  # seconds
 
 
 def unexpected_response(exc: Exception):
