@@ -230,6 +230,27 @@ class Flows:
             raise AssertionError(f"{spec_id}: {exc.errors}") from exc
         self.round_trip(case_id)
 
+    def issue_document(
+        self,
+        case_id: str,
+        draft: dict[str, Any],
+        *,
+        served_at: str,
+        prefix: str = "",
+        service_method: str = "system",
+    ) -> None:
+        """The document subprocess's plain path: draft, approve, sign, serve, by the
+        supervisor, section chief and bureau leader whose user names start with `prefix`."""
+        self.complete(f"{prefix}supervisor", case_id, "draft", draft)
+        self.complete(f"{prefix}section_chief", case_id, "review", {"review_approved": True})
+        self.complete(f"{prefix}bureau_leader", case_id, "sign", {"sign_approved": True})
+        self.complete(
+            f"{prefix}supervisor",
+            case_id,
+            "serve",
+            {"service_method": service_method, "served_at": served_at},
+        )
+
     def message(
         self, name: str, case_id: str, variables: dict[str, Any], sender: str = "hotline_operator"
     ) -> None:

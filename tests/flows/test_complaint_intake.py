@@ -264,10 +264,8 @@ def test_bureau_extension_cards_escalation_and_the_hotline_deadline(flows):
         "decide_escalation",
         {"escalation_measure": "urge_letter", "escalation_note": "制发督办函"},
     )
-    flows.complete(
-        "supervisor",
+    flows.issue_document(
         case,
-        "draft",
         {
             "doc_type": "urge",
             "doc_subject": "逾期未回复",
@@ -276,14 +274,7 @@ def test_bureau_extension_cards_escalation_and_the_hotline_deadline(flows):
             "legal_basis": "第二十七条",
             "requirements": "立即回复",
         },
-    )
-    flows.complete("section_chief", case, "review", {"review_approved": True})
-    flows.complete("bureau_leader", case, "sign", {"sign_approved": True})
-    flows.complete(
-        "supervisor",
-        case,
-        "serve",
-        {"service_method": "system", "served_at": "2026-03-23T10:00:00+08:00"},
+        served_at="2026-03-23T10:00:00+08:00",
     )
     assert flows.var(case, "urge_doc_no") == "广司监督〔2026〕1号"
     flows.at(2026, 3, 24, 0, 0, 1)  # the hotline's own due date passed
@@ -421,10 +412,8 @@ def test_dissatisfied_but_explained_and_a_correction_that_was_not_made(flows):
         "review",
         {"review_opinion": "应履行未履行", "violation_found": True, "doc_type": "urge"},
     )
-    flows.complete(
-        "supervisor",
+    flows.issue_document(
         case,
-        "draft",
         {
             "doc_type": "urge",
             "doc_subject": "不作为",
@@ -433,14 +422,8 @@ def test_dissatisfied_but_explained_and_a_correction_that_was_not_made(flows):
             "legal_basis": "第二十七条",
             "requirements": "履行职责",
         },
-    )
-    flows.complete("section_chief", case, "review", {"review_approved": True})
-    flows.complete("bureau_leader", case, "sign", {"sign_approved": True})
-    flows.complete(
-        "supervisor",
-        case,
-        "serve",
-        {"service_method": "paper", "served_at": "2026-03-05T10:00:00+08:00"},
+        served_at="2026-03-05T10:00:00+08:00",
+        service_method="paper",
     )
     assert flows.var(case, "correction_due_date") == "2026-03-26"  # WD(15) from service
     reply(flows, case)

@@ -96,25 +96,22 @@ def report(flows, case):
 
 
 def issue(flows, case, doc_type, served="2026-06-10T09:00:00+08:00"):
-    flows.complete(
-        "supervisor",
-        case,
-        "draft",
-        {
-            "doc_type": doc_type,
-            "doc_subject": "事项",
-            "addressee_id": "scjg_510800",
-            "facts_reasons": "事实",
-            "legal_basis": "依据",
-            "requirements": "要求",
-        },
-    )
+    draft = {
+        "doc_type": doc_type,
+        "doc_subject": "事项",
+        "addressee_id": "scjg_510800",
+        "facts_reasons": "事实",
+        "legal_basis": "依据",
+        "requirements": "要求",
+    }
+    if doc_type != "decision":
+        flows.issue_document(case, draft, served_at=served)
+        return
+    # A 决定书 is decided by the city government, not signed by the bureau leader.
+    flows.complete("supervisor", case, "draft", draft)
     flows.complete("section_chief", case, "review", {"review_approved": True})
-    if doc_type == "decision":
-        flows.complete("bureau_leader", case, "sign_request", {"request_approved": True})
-        flows.message("Msg_GovDecision", case, {"gov_decision": "approved"}, "gov_liaison")
-    else:
-        flows.complete("bureau_leader", case, "sign", {"sign_approved": True})
+    flows.complete("bureau_leader", case, "sign_request", {"request_approved": True})
+    flows.message("Msg_GovDecision", case, {"gov_decision": "approved"}, "gov_liaison")
     flows.complete("supervisor", case, "serve", {"service_method": "system", "served_at": served})
 
 

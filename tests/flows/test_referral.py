@@ -74,10 +74,8 @@ def test_rejected_then_ordered_transferred_late_receipt_overdue_police_and_procu
         {"rejection_accepted": False, "rejection_review": "理由不成立"},
     )
     # Ordered to transfer by a 意见书 (CD(3) from service) ...
-    flows.complete(
-        "supervisor",
+    flows.issue_document(
         case,
-        "draft",
         {
             "doc_type": "opinion",
             "doc_subject": "责令移送",
@@ -86,14 +84,7 @@ def test_rejected_then_ordered_transferred_late_receipt_overdue_police_and_procu
             "legal_basis": "国务院令第310号第十六条",
             "requirements": "限期移送",
         },
-    )
-    flows.complete("section_chief", case, "review", {"review_approved": True})
-    flows.complete("bureau_leader", case, "sign", {"sign_approved": True})
-    flows.complete(
-        "supervisor",
-        case,
-        "serve",
-        {"service_method": "system", "served_at": "2026-06-01T11:00:00+08:00"},
+        served_at="2026-06-01T11:00:00+08:00",
     )
     (order,) = flows.documents(case)
     assert order.due_at == end_of_day(2026, 6, 4)

@@ -406,24 +406,15 @@ def callback(flows, ticket_no: str, satisfaction: str, reason: str | None = None
 
 
 def issue_document(flows, case, prefix, doc_type, addressee, served_at):
-    flows.complete(
-        f"{prefix}supervisor",
-        case,
-        "draft",
-        {
-            "doc_type": doc_type,
-            "doc_subject": "执法着装与亮证",
-            "addressee_id": addressee,
-            "facts_reasons": "执法人员未按规定着装、未出示执法证件",
-            "legal_basis": "《行政处罚法》第五十五条",
-            "requirements": "规范着装和亮证",
-        },
-    )
-    flows.complete(f"{prefix}section_chief", case, "review", {"review_approved": True})
-    flows.complete(f"{prefix}bureau_leader", case, "sign", {"sign_approved": True})
-    flows.complete(
-        f"{prefix}supervisor", case, "serve", {"service_method": "system", "served_at": served_at}
-    )
+    draft = {
+        "doc_type": doc_type,
+        "doc_subject": "执法着装与亮证",
+        "addressee_id": addressee,
+        "facts_reasons": "执法人员未按规定着装、未出示执法证件",
+        "legal_basis": "《行政处罚法》第五十五条",
+        "requirements": "规范着装和亮证",
+    }
+    flows.issue_document(case, draft, served_at=served_at, prefix=prefix)
 
 
 def test_ts10_county_case_dissatisfied_callback_rehandled_with_visibility(flows):
@@ -641,24 +632,15 @@ def open_major_case(flows, prefix: str, respondent: str, title: str) -> str:
 
 
 def serve_document(flows, case, prefix, doc_type, addressee, served_at):
-    flows.complete(
-        f"{prefix}_supervisor",
-        case,
-        "draft",
-        {
-            "doc_type": doc_type,
-            "doc_subject": "监督事项",
-            "addressee_id": addressee,
-            "facts_reasons": "查明的事实",
-            "legal_basis": "《行政执法监督条例》第二十八条",
-            "requirements": "依法纠正",
-        },
-    )
-    flows.complete(f"{prefix}_section_chief", case, "review", {"review_approved": True})
-    flows.complete(f"{prefix}_bureau_leader", case, "sign", {"sign_approved": True})
-    flows.complete(
-        f"{prefix}_supervisor", case, "serve", {"service_method": "system", "served_at": served_at}
-    )
+    draft = {
+        "doc_type": doc_type,
+        "doc_subject": "监督事项",
+        "addressee_id": addressee,
+        "facts_reasons": "查明的事实",
+        "legal_basis": "《行政执法监督条例》第二十八条",
+        "requirements": "依法纠正",
+    }
+    flows.issue_document(case, draft, served_at=served_at, prefix=f"{prefix}_")
 
 
 @pytest.mark.parametrize(
